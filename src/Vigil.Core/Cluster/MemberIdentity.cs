@@ -31,6 +31,10 @@ public sealed class MemberIdentity
 
     public ulong MemberId { get; }
 
+    /// <summary>A full header for <paramref name="revision"/> (0 leaves the revision out, as etcd does on compaction replies).</summary>
+    public ResponseHeader Header(long revision) =>
+        new() { ClusterId = ClusterId, MemberId = MemberId, Revision = revision, RaftTerm = RaftTerm };
+
     /// <summary>Fills in the identity fields of <paramref name="header"/>, keeping its revision.</summary>
     public ResponseHeader Stamp(ResponseHeader? header)
     {

@@ -11,6 +11,9 @@ public readonly struct KeyRange : IEquatable<KeyRange>
 {
     private static readonly ByteString UnboundedEnd = ByteString.CopyFrom(0);
 
+    /// <summary>The one-byte key "\0": the smallest key, and the range_end meaning "no end".</summary>
+    public static ByteString ZeroKey => UnboundedEnd;
+
     private KeyRange(ByteString key, ByteString end)
     {
         Key = key;
