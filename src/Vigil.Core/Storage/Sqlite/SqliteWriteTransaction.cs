@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using Vigil.Core.Storage.Sql;
 using Vigil.Protocol.Mvccpb;
