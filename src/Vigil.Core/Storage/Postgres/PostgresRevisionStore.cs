@@ -222,7 +222,7 @@ public sealed partial class PostgresRevisionStore : IRevisionStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 await using var session = await PostgresSession.BeginAsync(_dataSource, IsolationLevel.ReadCommitted, cancellationToken);
-                var chunk = await PurgeQuery.DeleteChunkAsync(session, cursor, compactRevision, _options.PurgeChunkRows, cancellationToken);
+                var chunk = await PurgeQuery.DeleteChunkAsync(session, SqlDialect.Postgres, cursor, compactRevision, _options.PurgeChunkRows, cancellationToken);
                 if (chunk.Done)
                 {
                     var update = session.Command(StoreMeta.UpdatePurgedSql);

@@ -22,10 +22,20 @@ internal static class PurgeQuery
     private const string Drivers =
         "(revision, sub) > (@revision, @sub) AND (revision, sub) <= (@endRevision, @endSub) AND revision <= @compact";
 
-    private const string DeleteSupersededSql =
+    private const string DriverTops =
+        "(SELECT key, max(revision) AS top FROM history WHERE " + Drivers + " GROUP BY key) d";
+
+    // SQLite's planner walks the (key, revision) index per driver key on its own.
+    private const string SqliteDeleteSupersededSql =
         "DELETE FROM history WHERE (key, revision) IN ("
-        + "SELECT o.key, o.revision FROM (SELECT key, max(revision) AS top FROM history WHERE " + Drivers + " GROUP BY key) d "
-        + "JOIN history o ON o.key = d.key AND o.revision < d.top)";
+        + "SELECT o.key, o.revision FROM " + DriverTops + " JOIN history o ON o.key = d.key AND o.revision < d.top)";
+
+    // PostgreSQL estimates many superseded rows per key (it cannot know earlier chunks and
+    // purges removed them) and would hash-join against a full scan of history. OFFSET 0 keeps
+    // the lateral subquery a per-key index range scan; the rows found are deleted by ctid.
+    private const string PostgresDeleteSupersededSql =
+        "DELETE FROM history WHERE ctid = ANY(ARRAY(SELECT o.ctid FROM " + DriverTops + " CROSS JOIN LATERAL "
+        + "(SELECT x.ctid FROM history x WHERE x.key = d.key AND x.revision < d.top OFFSET 0) o))";
 
     private static readonly string DeleteTombstonesSql =
         "DELETE FROM history WHERE " + Drivers + " AND revision < @compact AND type = " + StoredRows.DeleteType;
@@ -35,7 +45,12 @@ internal static class PurgeQuery
 
     /// <summary>Deletes one chunk after <paramref name="cursor"/> inside the caller's transaction.</summary>
     public static async ValueTask<PurgeChunk> DeleteChunkAsync(
-        ICommandSource source, PurgeCursor cursor, long compactRevision, int chunkRows, CancellationToken cancellationToken)
+        ICommandSource source,
+        SqlDialect dialect,
+        PurgeCursor cursor,
+        long compactRevision,
+        int chunkRows,
+        CancellationToken cancellationToken)
     {
         var endCommand = source.Command(ChunkEndSql);
         endCommand.Bind("@revision", cursor.Revision);
@@ -54,7 +69,8 @@ internal static class PurgeQuery
         }
 
         var deleted = 0;
-        foreach (var sql in new[] { DeleteSupersededSql, DeleteTombstonesSql })
+        var superseded = dialect == SqlDialect.Postgres ? PostgresDeleteSupersededSql : SqliteDeleteSupersededSql;
+        foreach (var sql in new[] { superseded, DeleteTombstonesSql })
         {
             var command = source.Command(sql);
             command.Bind("@revision", cursor.Revision);

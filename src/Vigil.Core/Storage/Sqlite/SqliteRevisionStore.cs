@@ -193,7 +193,7 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
                         cursor = PurgeQuery.Start(purged);
                     }
 
-                    var result = await PurgeQuery.DeleteChunkAsync(writer, cursor.Value, compactRevision, _options.PurgeChunkRows, ct);
+                    var result = await PurgeQuery.DeleteChunkAsync(writer, SqlDialect.Sqlite, cursor.Value, compactRevision, _options.PurgeChunkRows, ct);
                     if (result.Done)
                     {
                         var update = writer.Statement(StoreMeta.UpdatePurgedSql);
