@@ -146,7 +146,11 @@ internal static class StoreBench
     {
         var prev = versions[key] == 0 ? null : new KeyValue
         {
-            Key = Key(key), CreateRevision = creates[key], ModRevision = revision - 1, Version = versions[key], Value = value,
+            Key = Key(key),
+            CreateRevision = creates[key],
+            ModRevision = revision - 1,
+            Version = versions[key],
+            Value = value,
         };
         if (versions[key] == 0)
         {

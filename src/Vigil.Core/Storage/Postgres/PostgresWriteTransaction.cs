@@ -19,7 +19,7 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
     private readonly PostgresSession _session;
     private readonly PostgresAppendBuffer _buffer = new();
     private readonly int _bufferLimit;
-    private TransactionState _state = TransactionState.Open;
+    private WriteTransactionState _state = WriteTransactionState.Open;
 
     public PostgresWriteTransaction(PostgresRevisionStore store, PostgresSession session, StoreState state, int bufferLimit)
     {
@@ -30,13 +30,6 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
         CompactRevision = state.CompactRevision;
     }
 
-    private enum TransactionState
-    {
-        Open,
-        Failed,
-        Done,
-    }
-
     /// <summary>The newest revision in this transaction: the committed one at first, then each appended one.</summary>
     public long Revision { get; private set; }
 
@@ -44,7 +37,7 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
 
     public async ValueTask<RangeReadResult> ReadRangeAsync(RangeRead read, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         try
         {
             await FlushAsync(cancellationToken);
@@ -58,7 +51,7 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
 
     public async ValueTask AppendAsync(long revision, IReadOnlyList<Event> events, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         RevisionAppend.Validate(Revision, revision, events);
         _buffer.Add(revision, events);
         Revision = revision;
@@ -77,14 +70,14 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
 
     public ValueTask SetCompactRevisionAsync(long compactRevision, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         CompactRevision = compactRevision;
         return ValueTask.CompletedTask;
     }
 
     public async ValueTask CommitAsync(long revision, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         if (revision != Revision)
         {
             throw new InvalidOperationException($"Commit of revision {revision}, but the transaction is at revision {Revision}.");
@@ -116,19 +109,19 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
         }
         catch
         {
-            _state = TransactionState.Failed;
+            _state = WriteTransactionState.Failed;
             throw;
         }
 
-        _state = TransactionState.Done;
+        _state = WriteTransactionState.Done;
         await _session.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_state != TransactionState.Done)
+        if (_state != WriteTransactionState.Done)
         {
-            _state = TransactionState.Done;
+            _state = WriteTransactionState.Done;
             await _session.DisposeAsync();
         }
     }
@@ -150,25 +143,14 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
         catch
         {
             // Some of the buffered rows may be written: only a rollback is safe now.
-            _state = TransactionState.Failed;
+            _state = WriteTransactionState.Failed;
             throw;
         }
     }
 
     private StoreUnavailableException Fail(string operation, Exception exception)
     {
-        _state = TransactionState.Failed;
+        _state = WriteTransactionState.Failed;
         return _store.Unavailable(operation, exception);
-    }
-
-    private void EnsureOpen()
-    {
-        switch (_state)
-        {
-            case TransactionState.Failed:
-                throw new InvalidOperationException("The write transaction failed; dispose it to roll back.");
-            case TransactionState.Done:
-                throw new InvalidOperationException("The write transaction is complete.");
-        }
     }
 }

@@ -121,7 +121,7 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            writer = _writer ??= SqliteSession.Open(_connectionString, _options.BusyTimeout);
+            writer = Writer();
             writer.Execute("BEGIN IMMEDIATE");
             var state = await StoreMeta.ReadAsync(writer, cancellationToken);
             return new SqliteWriteTransaction(this, writer, state);
@@ -360,13 +360,7 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_writer is null)
-            {
-                Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-                _writer = SqliteSession.Open(_connectionString, _options.BusyTimeout);
-            }
-
-            writer = _writer;
+            writer = Writer();
             var result = await work(writer, cancellationToken);
             healthy = true;
             return result;
@@ -387,6 +381,18 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         {
             EndWrite(writer, healthy);
         }
+    }
+
+    /// <summary>The writer connection, opened (with its directory) when missing; call with the gate held.</summary>
+    private SqliteSession Writer()
+    {
+        if (_writer is null)
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            _writer = SqliteSession.Open(_connectionString, _options.BusyTimeout);
+        }
+
+        return _writer;
     }
 
     private void EnsureUsable()

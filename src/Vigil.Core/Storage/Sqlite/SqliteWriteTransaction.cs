@@ -38,7 +38,7 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 
     private readonly SqliteRevisionStore _store;
     private readonly SqliteSession _session;
-    private TransactionState _state = TransactionState.Open;
+    private WriteTransactionState _state = WriteTransactionState.Open;
 
     public SqliteWriteTransaction(SqliteRevisionStore store, SqliteSession session, StoreState state)
     {
@@ -48,13 +48,6 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         CompactRevision = state.CompactRevision;
     }
 
-    private enum TransactionState
-    {
-        Open,
-        Failed,
-        Done,
-    }
-
     /// <summary>The newest revision in this transaction: the committed one at first, then each appended one.</summary>
     public long Revision { get; private set; }
 
@@ -62,21 +55,21 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 
     public async ValueTask<RangeReadResult> ReadRangeAsync(RangeRead read, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         try
         {
             return await RangeQuery.ReadAsync(_session, read, Revision, cancellationToken);
         }
         catch (SqliteException e) when (SqliteFailure.IsUnavailable(e))
         {
-            _state = TransactionState.Failed;
+            _state = WriteTransactionState.Failed;
             throw _store.Unavailable("read a range", e);
         }
     }
 
     public ValueTask AppendAsync(long revision, IReadOnlyList<Event> events, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         RevisionAppend.Validate(Revision, revision, events);
         try
         {
@@ -130,7 +123,7 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         catch (SqliteException e)
         {
             // Part of the revision may be written: only a rollback is safe now.
-            _state = TransactionState.Failed;
+            _state = WriteTransactionState.Failed;
             if (SqliteFailure.IsUnavailable(e))
             {
                 throw _store.Unavailable("append a revision", e);
@@ -145,14 +138,14 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 
     public ValueTask SetCompactRevisionAsync(long compactRevision, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         CompactRevision = compactRevision;
         return ValueTask.CompletedTask;
     }
 
     public ValueTask CommitAsync(long revision, CancellationToken cancellationToken)
     {
-        EnsureOpen();
+        _state.EnsureOpen();
         if (revision != Revision)
         {
             throw new InvalidOperationException($"Commit of revision {revision}, but the transaction is at revision {Revision}.");
@@ -168,7 +161,7 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         }
         catch (SqliteException e)
         {
-            _state = TransactionState.Failed;
+            _state = WriteTransactionState.Failed;
             if (SqliteFailure.IsUnavailable(e))
             {
                 throw _store.Unavailable("commit", e);
@@ -177,30 +170,19 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
             throw;
         }
 
-        _state = TransactionState.Done;
+        _state = WriteTransactionState.Done;
         _store.EndWrite(_session, healthy: true);
         return ValueTask.CompletedTask;
     }
 
     public ValueTask DisposeAsync()
     {
-        if (_state != TransactionState.Done)
+        if (_state != WriteTransactionState.Done)
         {
-            _state = TransactionState.Done;
+            _state = WriteTransactionState.Done;
             _store.EndWrite(_session, healthy: _session.TryRollback());
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private void EnsureOpen()
-    {
-        switch (_state)
-        {
-            case TransactionState.Failed:
-                throw new InvalidOperationException("The write transaction failed; dispose it to roll back.");
-            case TransactionState.Done:
-                throw new InvalidOperationException("The write transaction is complete.");
-        }
     }
 }
