@@ -49,6 +49,7 @@ internal static class StoreBench
         await store.InitializeAsync(CancellationToken.None);
         var versions = new long[Keys];
         var creates = new long[Keys];
+        var mods = new long[Keys];
         var value = ByteString.CopyFrom(new byte[100]);
 
         // Group commit: the sequencer's shape under load, GroupSize revisions per transaction.
@@ -60,7 +61,7 @@ internal static class StoreBench
             for (var i = 0; i < GroupSize && revision < revisions; i++)
             {
                 revision++;
-                await tx.AppendAsync(revision, [NextPut(revision, (int)(revision % Keys), value, versions, creates)], CancellationToken.None);
+                await tx.AppendAsync(revision, [NextPut(revision, (int)(revision % Keys), value, versions, creates, mods)], CancellationToken.None);
             }
 
             await tx.CommitAsync(revision, CancellationToken.None);
@@ -75,7 +76,7 @@ internal static class StoreBench
         {
             await using var tx = await store.BeginWriteAsync(CancellationToken.None);
             revision++;
-            await tx.AppendAsync(revision, [NextPut(revision, (int)(revision % Keys), value, versions, creates)], CancellationToken.None);
+            await tx.AppendAsync(revision, [NextPut(revision, (int)(revision % Keys), value, versions, creates, mods)], CancellationToken.None);
             await tx.CommitAsync(revision, CancellationToken.None);
         }
 
@@ -142,13 +143,13 @@ internal static class StoreBench
         Console.WriteLine($"  size: {size.Allocated / 1024} KiB allocated, {size.InUse / 1024} KiB in use");
     }
 
-    private static Event NextPut(long revision, int key, ByteString value, long[] versions, long[] creates)
+    private static Event NextPut(long revision, int key, ByteString value, long[] versions, long[] creates, long[] mods)
     {
         var prev = versions[key] == 0 ? null : new KeyValue
         {
             Key = Key(key),
             CreateRevision = creates[key],
-            ModRevision = revision - 1,
+            ModRevision = mods[key],
             Version = versions[key],
             Value = value,
         };
@@ -158,6 +159,7 @@ internal static class StoreBench
         }
 
         versions[key]++;
+        mods[key] = revision;
         return new Event
         {
             Type = Event.Types.EventType.Put,
