@@ -159,8 +159,8 @@ public sealed partial class PostgresServer : IAsyncDisposable
         if (!File.Exists(Path.Combine(BinDirectory, "initdb")) || !File.Exists(Path.Combine(BinDirectory, "pg_ctl")))
         {
             throw new InvalidOperationException(
-                $"PostgreSQL 15 server binaries are missing from {BinDirectory}. "
-                + "Install them (as root: apt-get update && apt-get install -y postgresql-15) and run the tests again.");
+                $"PostgreSQL 15 server binaries are missing from {BinDirectory}: install postgresql "
+                + "(as root: apt-get update && apt-get install -y postgresql, which is PostgreSQL 15 on Debian 12) and run the tests again.");
         }
 
         var socketDirectory = Path.Combine(_root, "socket");
