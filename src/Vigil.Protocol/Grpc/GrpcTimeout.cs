@@ -49,21 +49,26 @@ public static class GrpcTimeout
             amount = (amount * 10) + (c - '0');
         }
 
-        // 99,999,999 hours is about 11,400 years, still inside TimeSpan, so nothing overflows.
-        switch (value[^1])
+        if (value[^1] == 'n')
         {
-            case 'H': timeout = TimeSpan.FromTicks(amount * TimeSpan.TicksPerHour); return true;
-            case 'M': timeout = TimeSpan.FromTicks(amount * TimeSpan.TicksPerMinute); return true;
-            case 'S': timeout = TimeSpan.FromTicks(amount * TimeSpan.TicksPerSecond); return true;
-            case 'm': timeout = TimeSpan.FromTicks(amount * TimeSpan.TicksPerMillisecond); return true;
-            case 'u': timeout = TimeSpan.FromTicks(amount * TimeSpan.TicksPerMicrosecond); return true;
-            case 'n':
-                // Round up so that a tiny positive timeout stays positive.
-                timeout = TimeSpan.FromTicks((amount + TimeSpan.NanosecondsPerTick - 1) / TimeSpan.NanosecondsPerTick);
-                return true;
-            default:
-                return false;
+            // Round up so that a tiny positive timeout stays positive.
+            timeout = TimeSpan.FromTicks((amount + TimeSpan.NanosecondsPerTick - 1) / TimeSpan.NanosecondsPerTick);
+            return true;
         }
+
+        var unitTicks = value[^1] switch
+        {
+            'H' => TimeSpan.TicksPerHour,
+            'M' => TimeSpan.TicksPerMinute,
+            'S' => TimeSpan.TicksPerSecond,
+            'm' => TimeSpan.TicksPerMillisecond,
+            'u' => TimeSpan.TicksPerMicrosecond,
+            _ => 0,
+        };
+
+        // 99,999,999 hours is about 11,400 years, still inside TimeSpan: nothing overflows.
+        timeout = TimeSpan.FromTicks(amount * unitTicks);
+        return unitTicks != 0;
     }
 
     /// <summary>
