@@ -26,6 +26,9 @@ internal sealed class TestServices
 
     public ConcurrentDictionary<string, byte> ConnectionIds { get; } = new();
 
+    /// <summary>The HTTP/2 connection each keep-alive request ID arrived on.</summary>
+    public ConcurrentDictionary<long, string> KeepAliveConnections { get; } = new();
+
     public TaskCompletionSource<string> Signal(string id) =>
         _signals.GetOrAdd(id, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
 
@@ -48,8 +51,8 @@ internal sealed class TestServices
         return table;
     }
 
-    // Echoes the request: count = limit, one kv with the key and the x-echo header, one with
-    // the HTTP protocol the call arrived on.
+    // Echoes the request: count = limit, one kv with the key and the x-echo header, then kvs
+    // with the HTTP protocol the call arrived on, the method path and the deadline.
     private ValueTask<RangeResponse> EchoRange(RangeRequest request, ServerCallContext context)
     {
         ConnectionIds.TryAdd(context.HttpContext.Connection.Id, 0);
@@ -62,6 +65,7 @@ internal sealed class TestServices
                 new KeyValue { Key = request.Key, Value = ByteString.CopyFromUtf8(context.GetRequestHeader("x-echo") ?? string.Empty) },
                 new KeyValue { Key = ByteString.CopyFromUtf8("protocol"), Value = ByteString.CopyFromUtf8(context.HttpContext.Request.Protocol) },
                 new KeyValue { Key = ByteString.CopyFromUtf8("method"), Value = ByteString.CopyFromUtf8(context.Method) },
+                new KeyValue { Key = ByteString.CopyFromUtf8("deadline"), Value = ByteString.CopyFromUtf8(context.Deadline?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty) },
             },
         };
         return ValueTask.FromResult(response);
@@ -100,10 +104,11 @@ internal sealed class TestServices
         }
     }
 
-    private static async Task EchoKeepAlivesAsync(IGrpcRequestStream<LeaseKeepAliveRequest> requests, IGrpcResponseStream<LeaseKeepAliveResponse> responses, ServerCallContext context)
+    private async Task EchoKeepAlivesAsync(IGrpcRequestStream<LeaseKeepAliveRequest> requests, IGrpcResponseStream<LeaseKeepAliveResponse> responses, ServerCallContext context)
     {
         while (await requests.ReadAsync() is { } request)
         {
+            KeepAliveConnections[request.ID] = context.HttpContext.Connection.Id;
             await responses.WriteAsync(new LeaseKeepAliveResponse { ID = request.ID, TTL = request.ID * 2 });
         }
     }
