@@ -50,6 +50,9 @@ public sealed partial class VigilClient : IAsyncDisposable
     {
     }
 
+    /// <summary>The watch machinery, for tests and diagnostics.</summary>
+    internal WatchMultiplexer Watches => _watches;
+
     /// <summary>The endpoint calls currently go to.</summary>
     public Uri CurrentEndpoint => _endpoints.Current.Address;
 

@@ -29,6 +29,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
     private WatchSession? _session;
     private Task? _loop;
     private long _lastId;
+    private int _streamsOpened;
     private bool _disposed;
 
     public WatchMultiplexer(EndpointSet endpoints, RetryPolicy retry, TimeSpan probeTimeout)
@@ -49,6 +50,9 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Watch streams opened so far, reopenings included, for tests and diagnostics.</summary>
+    internal int StreamsOpened => Volatile.Read(ref _streamsOpened);
 
     /// <summary>Starts a watch; its updates arrive on the returned subscription.</summary>
     public WatchSubscription Add(Pb.WatchCreateRequest template, bool createdNotify)
@@ -174,6 +178,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
             {
                 var ordered = await ProbeAsync(endpoint);
                 session = new WatchSession(endpoint, ordered, _disposing.Token);
+                Interlocked.Increment(ref _streamsOpened);
                 lock (_lock)
                 {
                     _session = session;
