@@ -88,13 +88,12 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
             }
 
             watch.Detach();
+            watch.Complete(null);
             if (_watches.Count == 0)
             {
                 _session?.Close();
             }
         }
-
-        watch.Complete(null);
     }
 
     /// <summary>
