@@ -24,13 +24,16 @@ internal static class ProgressOrdering
             return false;
         }
 
-        return (major, minor) switch
+        if (major != 3)
         {
-            (> 3, _) => true,
-            (3, > 5) => true,
-            (3, 5) => patch >= 8,
-            (3, 4) => patch >= 25,
-            _ => false,
+            return major > 3;
+        }
+
+        return minor switch
+        {
+            4 => patch >= 25,
+            5 => patch >= 8,
+            _ => minor > 5,
         };
     }
 }
