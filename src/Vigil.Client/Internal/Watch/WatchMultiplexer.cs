@@ -157,6 +157,23 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        try
+        {
+            await RunStreamsAsync();
+        }
+        catch (Exception error)
+        {
+            // A bug here must not leave watches waiting forever on a loop that is gone.
+            lock (_lock)
+            {
+                EndAll(() => new WatchCanceledException("the watch loop failed: " + error.Message, StatusCode.Internal, error));
+                _loop = null;
+            }
+        }
+    }
+
+    private async Task RunStreamsAsync()
+    {
         var failures = 0;
         while (true)
         {
@@ -224,7 +241,14 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
 
             if (session is not null)
             {
-                await session.DisposeAsync();
+                try
+                {
+                    await session.DisposeAsync();
+                }
+                catch (Exception error) when (error is HttpRequestException or IOException or OperationCanceledException or RpcException)
+                {
+                    // The call is over either way; its failure was already read.
+                }
             }
 
             if (_disposing.IsCancellationRequested || session is { IsClosing: true })

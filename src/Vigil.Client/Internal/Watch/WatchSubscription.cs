@@ -117,7 +117,7 @@ internal sealed class WatchSubscription
         }
 
         var first = 0;
-        while (first < events.Count && events[first].Kv.ModRevision < NextRevision)
+        while (first < events.Count && Revision(events[first]) < NextRevision)
         {
             first++;
         }
@@ -133,7 +133,7 @@ internal sealed class WatchSubscription
             delivered[i - first] = new WatchEvent(events[i]);
         }
 
-        NextRevision = events[^1].Kv.ModRevision + 1;
+        NextRevision = Revision(events[^1]) + 1;
         _updates.Writer.TryWrite(new WatchUpdate(Math.Max(revision, NextRevision - 1), delivered, isProgressNotify: false, isCreated: false));
     }
 
@@ -153,4 +153,6 @@ internal sealed class WatchSubscription
 
     /// <summary>Ends the consumer's stream: with an error, or cleanly when null.</summary>
     public void Complete(Exception? error) => _updates.Writer.TryComplete(error);
+
+    private static long Revision(Mvcc.Event change) => change.Kv?.ModRevision ?? 0;
 }
