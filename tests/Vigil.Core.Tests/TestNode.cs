@@ -19,6 +19,9 @@ public sealed class TestNode : IAsyncDisposable
 
     public VigilNode Node { get; }
 
+    /// <summary>The SQLite file, for tests that reach into it; null for PostgreSQL.</summary>
+    public string? DatabasePath => _directory is null ? null : Path.Combine(_directory, "vigil.db");
+
     public static async Task<TestNode> StartSqliteAsync(VigilNodeOptions? options = null, string? directory = null)
     {
         directory ??= Path.Combine(Path.GetTempPath(), "vigil-node-" + Guid.NewGuid().ToString("N")[..12]);
