@@ -14,6 +14,7 @@ internal sealed class WatchStreamClient : IAsyncDisposable
     private readonly Task _reading;
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly ConcurrentQueue<WatchResponse> _all = new();
+    private volatile TaskCompletionSource? _paused;
 
     public WatchStreamClient(GrpcConnection connection, CancellationToken cancellationToken = default)
     {
@@ -25,6 +26,11 @@ internal sealed class WatchStreamClient : IAsyncDisposable
     public IReadOnlyCollection<WatchResponse> All => _all;
 
     public Exception? ReadError { get; private set; }
+
+    /// <summary>Stops reading the call (a client that stops reading); responses back up on the server.</summary>
+    public void Pause() => _paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
 
     public ValueTask CreateAsync(WatchCreateRequest create) => _call.WriteAsync(new WatchRequest { CreateRequest = create });
 
@@ -81,8 +87,18 @@ internal sealed class WatchStreamClient : IAsyncDisposable
     {
         try
         {
-            while (await _call.ReadAsync() is { } response)
+            while (true)
             {
+                if (_paused is { } paused)
+                {
+                    await paused.Task;
+                }
+
+                if (await _call.ReadAsync() is not { } response)
+                {
+                    break;
+                }
+
                 _all.Enqueue(response);
                 _arrived.Release();
             }
