@@ -26,18 +26,21 @@ public sealed class TestNode : IAsyncDisposable
     {
         directory ??= Path.Combine(Path.GetTempPath(), "vigil-node-" + Guid.NewGuid().ToString("N")[..12]);
         var store = new SqliteRevisionStore(new SqliteStoreOptions { Path = Path.Combine(directory, "vigil.db") }, NullLogger.Instance);
-        return new TestNode(await StartAsync(store, "sqlite:" + directory, options), directory);
+        return new TestNode(await StartAsync(store, new LocalClusterStore(), "sqlite:" + directory, options), directory);
     }
 
     public static async Task<TestNode> StartPostgresAsync(string connectionString, VigilNodeOptions? options = null)
     {
-        var store = new PostgresRevisionStore(new PostgresStoreOptions { ConnectionString = connectionString }, NullLogger.Instance);
-        return new TestNode(await StartAsync(store, "postgres:" + connectionString, options), null);
+        var postgres = new PostgresStoreOptions { ConnectionString = connectionString };
+        var store = new PostgresRevisionStore(postgres, NullLogger.Instance);
+        var cluster = new PostgresClusterStore(postgres, NullLogger.Instance);
+        return new TestNode(await StartAsync(store, cluster, "postgres:" + connectionString, options), null);
     }
 
-    public static Task<VigilNode> StartAsync(IRevisionStore store, string storeIdentity, VigilNodeOptions? options = null) =>
+    public static Task<VigilNode> StartAsync(IRevisionStore store, IClusterStore cluster, string storeIdentity, VigilNodeOptions? options = null) =>
         VigilNode.StartAsync(
             store,
+            cluster,
             new MemberIdentity("test", storeIdentity, [new Uri("http://127.0.0.1:2379")]),
             options ?? new VigilNodeOptions(),
             NullLoggerFactory.Instance,

@@ -68,6 +68,50 @@ public sealed class VigilOptions
             : throw new OptionsException("--watch-progress-notify-interval must be at least 100ms");
     }
 
+    /// <summary>"periodic" (keep history for a time span) or "revision" (keep N revisions), as etcd's --auto-compaction-mode.</summary>
+    public string AutoCompactionMode { get; set; } = "periodic";
+
+    /// <summary>
+    /// etcd's --auto-compaction-retention: in periodic mode a duration ("1h", "30m") or a
+    /// number of hours ("1"); in revision mode a number of revisions ("1000"). "0" (the
+    /// default) disables automatic compaction.
+    /// </summary>
+    public string AutoCompactionRetention { get; set; } = "0";
+
+    /// <summary>Turns the two auto-compaction settings into the engine's options, with etcd's parsing.</summary>
+    public void ConfigureAutoCompaction(Core.Compaction.AutoCompactionOptions target)
+    {
+        var mode = AutoCompactionMode.Trim().ToLowerInvariant() switch
+        {
+            "periodic" => Core.Compaction.AutoCompactionMode.Periodic,
+            "revision" => Core.Compaction.AutoCompactionMode.Revision,
+            _ => throw new OptionsException($"--auto-compaction-mode: '{AutoCompactionMode}' is neither periodic nor revision"),
+        };
+        target.Mode = mode;
+        var retention = AutoCompactionRetention.Trim();
+        if (long.TryParse(retention, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            // A bare number means hours in periodic mode and revisions in revision mode.
+            if (mode == Core.Compaction.AutoCompactionMode.Revision)
+            {
+                target.Revisions = number;
+            }
+            else
+            {
+                target.Period = TimeSpan.FromHours(number);
+            }
+
+            return;
+        }
+
+        if (mode == Core.Compaction.AutoCompactionMode.Revision)
+        {
+            throw new OptionsException($"--auto-compaction-retention: revision mode takes a number of revisions, not '{retention}'");
+        }
+
+        target.Period = GoDuration.Parse(retention, "--auto-compaction-retention");
+    }
+
     public IReadOnlyList<Uri> GetListenClientUrls() => ParseUrls(ListenClientUrls, "--listen-client-urls");
 
     public IReadOnlyList<Uri> GetAdvertiseClientUrls() =>
@@ -83,6 +127,7 @@ public sealed class VigilOptions
         GetAdvertiseClientUrls();
         GetListenMetricsUrls();
         GetWatchProgressNotifyInterval();
+        ConfigureAutoCompaction(new Core.Compaction.AutoCompactionOptions());
         if (MaxRequestBytes <= 0)
         {
             throw new OptionsException("--max-request-bytes must be positive");
