@@ -1,0 +1,27 @@
+namespace Vigil.Server.Tests.Compatibility;
+
+/// <summary>endpoint health/status and member list, whose IDs, versions and sizes are normalized.</summary>
+public class EndpointCompatibilityTests
+{
+    [Fact]
+    public Task EndpointHealth() => Differential.AssertSameOutputAsync(new Scenario()
+        .Run("endpoint", "health")
+        .Run("endpoint", "health", "-w", "json")
+        .Run("endpoint", "health", "-w", "table"));
+
+    [Fact]
+    public Task EndpointStatus() => Differential.AssertSameOutputAsync(new Scenario()
+        .Run("put", "a", "1")
+        .Run("put", "b", "2")
+        .Run("endpoint", "status")
+        .Run("endpoint", "status", "-w", "json")
+        .Run("endpoint", "status", "-w", "table")
+        .Run("endpoint", "status", "-w", "fields"));
+
+    [Fact]
+    public Task MemberList() => Differential.AssertSameOutputAsync(new Scenario()
+        .Run("member", "list")
+        .Run("member", "list", "-w", "json")
+        .Run("member", "list", "-w", "table")
+        .Run("member", "list", "-w", "fields"));
+}
