@@ -12,12 +12,36 @@ internal sealed class LoggedProcess : IDisposable
 {
     private const int SigTerm = 15;
 
+    // Servers still running when the test host exits (a crash, a forgotten dispose) are
+    // killed rather than left behind holding ports and temp dirs.
+    private static readonly HashSet<LoggedProcess> Running = [];
+    private static readonly Lock RunningLock = new();
+
     private readonly Process _process;
     private readonly Task _drained;
+
+    static LoggedProcess()
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (RunningLock)
+            {
+                foreach (var process in Running)
+                {
+                    process.Kill();
+                }
+            }
+        };
+    }
 
     private LoggedProcess(Process process, ServerLog log)
     {
         _process = process;
+        lock (RunningLock)
+        {
+            Running.Add(this);
+        }
+
         var stdout = PumpAsync(process.StandardOutput, log, "out");
         var stderr = PumpAsync(process.StandardError, log, "err");
         _drained = Task.WhenAll(stdout, stderr);
@@ -105,6 +129,11 @@ internal sealed class LoggedProcess : IDisposable
     public void Dispose()
     {
         Kill();
+        lock (RunningLock)
+        {
+            Running.Remove(this);
+        }
+
         _process.Dispose();
     }
 
