@@ -34,6 +34,8 @@ public sealed class VigilNode : IAsyncDisposable
 
     public IRevisionStore Store { get; }
 
+    public RevisionSequencer Sequencer => _sequencer;
+
     public MemberIdentity Identity { get; }
 
     public KeySpace KeySpace { get; }

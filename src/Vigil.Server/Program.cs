@@ -1,1 +1,3 @@
-Console.WriteLine("placeholder");
+using Vigil.Server.Hosting;
+
+return await VigilServer.RunAsync(args);

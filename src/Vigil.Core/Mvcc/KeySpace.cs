@@ -40,12 +40,36 @@ public sealed class KeySpace
     public async ValueTask<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken)
     {
         RequestChecks.CheckRange(request);
-        var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        await using (snapshot.ConfigureAwait(false))
+        try
         {
-            var response = await RangeEvaluator.EvaluateAsync(snapshot, request, null, cancellationToken).ConfigureAwait(false);
-            response.Header = new ResponseHeader { Revision = snapshot.Revision };
-            return response;
+            var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
+            {
+                var response = await RangeEvaluator.EvaluateAsync(snapshot, request, null, cancellationToken).ConfigureAwait(false);
+                response.Header = new ResponseHeader { Revision = snapshot.Revision };
+                return response;
+            }
+        }
+        catch (StoreUnavailableException error)
+        {
+            throw EtcdErrors.StoreUnavailable(error.Message);
+        }
+    }
+
+    /// <summary>The store's revision and compact revision now.</summary>
+    public async ValueTask<StoreState> GetStateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
+            {
+                return new StoreState(snapshot.Revision, snapshot.CompactRevision);
+            }
+        }
+        catch (StoreUnavailableException error)
+        {
+            throw EtcdErrors.StoreUnavailable(error.Message);
         }
     }
 
@@ -74,10 +98,17 @@ public sealed class KeySpace
         }
 
         // A txn that only reads needs no revision and no lock: a snapshot answers it.
-        var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        await using (snapshot.ConfigureAwait(false))
+        try
         {
-            return await _applier.TxnAsync(snapshot, new WriteSet(), request, snapshot.Revision + 1, cancellationToken).ConfigureAwait(false);
+            var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
+            {
+                return await _applier.TxnAsync(snapshot, new WriteSet(), request, snapshot.Revision + 1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (StoreUnavailableException error)
+        {
+            throw EtcdErrors.StoreUnavailable(error.Message);
         }
     }
 

@@ -28,6 +28,8 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
     private readonly List<WriteCommand> _batch = [];
     private readonly List<Event> _events = [];
     private Task? _loop;
+    private long _commits;
+    private long _writes;
 
     public RevisionSequencer(IRevisionStore store, SequencerOptions options, ILogger<RevisionSequencer> logger)
     {
@@ -44,8 +46,11 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
     /// <summary>Called after each commit that produced events, in revision order, on the sequencer loop.</summary>
     public Action<CommittedBatch>? Committed { get; set; }
 
-    /// <summary>Called after each commit that recorded a compaction, with the new compact revision.</summary>
-    public Action<long>? Compacted { get; set; }
+    /// <summary>Store transactions this sequencer committed (one per group commit).</summary>
+    public long CommittedBatches => Interlocked.Read(ref _commits);
+
+    /// <summary>Write requests applied and committed, rejected ones included.</summary>
+    public long AppliedWrites => Interlocked.Read(ref _writes);
 
     public void Start()
     {
@@ -127,8 +132,6 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
     {
         long firstRevision = 0;
         long revision;
-        bool compacted;
-        long compactRevision;
         try
         {
             var transaction = await _store.BeginWriteAsync(stopping).ConfigureAwait(false);
@@ -160,11 +163,10 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
                     }
                 }
 
-                compacted = context.CompactionRecorded;
-                compactRevision = context.CompactRevision;
-                if (firstRevision != 0 || compacted)
+                if (firstRevision != 0 || context.CompactionRecorded)
                 {
                     await transaction.CommitAsync(revision, stopping).ConfigureAwait(false);
+                    Interlocked.Increment(ref _commits);
                 }
             }
         }
@@ -189,6 +191,7 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
             return;
         }
 
+        Interlocked.Add(ref _writes, _batch.Count);
         foreach (var command in _batch)
         {
             command.Complete();
@@ -197,11 +200,6 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
         if (firstRevision != 0)
         {
             Committed?.Invoke(new CommittedBatch(firstRevision, revision, [.. _events]));
-        }
-
-        if (compacted)
-        {
-            Compacted?.Invoke(compactRevision);
         }
     }
 

@@ -1,0 +1,148 @@
+using Vigil.Core.Mvcc;
+using Vigil.Protocol.Mvccpb;
+
+namespace Vigil.Core.Storage.Sql;
+
+/// <summary>
+/// Answers a <see cref="RangeRead"/> with one indexed query (plus a count query when the
+/// limit cut the result). At the reader's revision it reads <c>kv</c>; at an older revision R
+/// it takes, per key in range, the newest <c>history</c> row with revision ≤ R and keeps the
+/// keys whose row is a put. The SQL is plain enough for both SQLite and PostgreSQL; bytes
+/// compare bytewise in both (BLOB memcmp, bytea).
+/// </summary>
+internal static class RangeQuery
+{
+    private const int Shapes = 3; // single key, [key, +inf), [key, end)
+
+    private static readonly RangeReadResult Nothing = new([], 0);
+
+    // Indexed by RowsIndex / CountIndex; built once so the hot path allocates no SQL text
+    // and caching sources see the same string instance for the same statement.
+    private static readonly string[] RowsSql = BuildRowsSql();
+    private static readonly string[] CountSql = BuildCountSql();
+
+    public static async ValueTask<RangeReadResult> ReadAsync(
+        ICommandSource source, RangeRead read, long readerRevision, CancellationToken cancellationToken)
+    {
+        var range = read.Range;
+        if (range.IsEmpty)
+        {
+            return Nothing;
+        }
+
+        var shape = Shape(range);
+        var past = read.Revision > 0 && read.Revision < readerRevision;
+        if (read.CountOnly)
+        {
+            return new RangeReadResult([], await CountAsync(source, shape, range, past, read.Revision, cancellationToken));
+        }
+
+        var limited = read.Limit > 0;
+        var command = source.Command(RowsSql[RowsIndex(shape, past, read.Descending, limited, read.KeysOnly)]);
+        BindRange(command, range, past, read.Revision);
+        if (limited)
+        {
+            command.Bind("@limit", read.Limit);
+        }
+
+        var kvs = new List<KeyValue>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                kvs.Add(StoredRows.ReadKeyValue(reader));
+            }
+        }
+
+        // Only a result cut by the limit needs the separate count.
+        var count = limited && kvs.Count == read.Limit && !range.IsSingleKey
+            ? await CountAsync(source, shape, range, past, read.Revision, cancellationToken)
+            : kvs.Count;
+        return new RangeReadResult(kvs, count);
+    }
+
+    private static async ValueTask<long> CountAsync(
+        ICommandSource source, int shape, KeyRange range, bool past, long revision, CancellationToken cancellationToken)
+    {
+        var command = source.Command(CountSql[CountIndex(shape, past)]);
+        BindRange(command, range, past, revision);
+        var result = await command.ExecuteScalarAsync(cancellationToken);
+        return Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static void BindRange(System.Data.Common.DbCommand command, KeyRange range, bool past, long revision)
+    {
+        command.Bind("@key", CommandParameters.Blob(range.Key));
+        if (!range.IsSingleKey && !range.IsUnbounded)
+        {
+            command.Bind("@end", CommandParameters.Blob(range.End));
+        }
+
+        if (past)
+        {
+            command.Bind("@rev", revision);
+        }
+    }
+
+    private static int Shape(KeyRange range) => range.IsSingleKey ? 0 : range.IsUnbounded ? 1 : 2;
+
+    private static int RowsIndex(int shape, bool past, bool descending, bool limited, bool keysOnly) =>
+        (((((shape * 2) + (past ? 1 : 0)) * 2 + (descending ? 1 : 0)) * 2) + (limited ? 1 : 0)) * 2 + (keysOnly ? 1 : 0);
+
+    private static int CountIndex(int shape, bool past) => (shape * 2) + (past ? 1 : 0);
+
+    private static string KeyCondition(int shape, string column) => shape switch
+    {
+        0 => $"{column} = @key",
+        1 => $"{column} >= @key",
+        _ => $"{column} >= @key AND {column} < @end",
+    };
+
+    // Newest history row per key at or below @rev; joined back to the row itself so the
+    // grouping runs on the (key, revision) index alone and only winners are fetched.
+    private static string NewestAtRevision(int shape) =>
+        $"(SELECT key, max(revision) AS top FROM history WHERE {KeyCondition(shape, "key")} AND revision <= @rev GROUP BY key) m "
+        + "JOIN history h ON h.key = m.key AND h.revision = m.top WHERE h.type = " + StoredRows.PutType;
+
+    private static string[] BuildRowsSql()
+    {
+        var sql = new string[Shapes * 2 * 2 * 2 * 2];
+        for (var shape = 0; shape < Shapes; shape++)
+        {
+            foreach (var past in new[] { false, true })
+            {
+                foreach (var descending in new[] { false, true })
+                {
+                    foreach (var limited in new[] { false, true })
+                    {
+                        foreach (var keysOnly in new[] { false, true })
+                        {
+                            var order = descending ? "DESC" : "ASC";
+                            var limit = limited ? " LIMIT @limit" : "";
+                            var value = keysOnly ? "NULL" : past ? "h.value" : "value";
+                            sql[RowsIndex(shape, past, descending, limited, keysOnly)] = past
+                                ? $"SELECT h.key, h.create_revision, h.revision, h.version, {value}, h.lease FROM "
+                                  + NewestAtRevision(shape) + $" ORDER BY h.key {order}{limit}"
+                                : $"SELECT key, create_revision, mod_revision, version, {value}, lease FROM kv "
+                                  + $"WHERE {KeyCondition(shape, "key")} ORDER BY key {order}{limit}";
+                        }
+                    }
+                }
+            }
+        }
+
+        return sql;
+    }
+
+    private static string[] BuildCountSql()
+    {
+        var sql = new string[Shapes * 2];
+        for (var shape = 0; shape < Shapes; shape++)
+        {
+            sql[CountIndex(shape, past: false)] = $"SELECT count(*) FROM kv WHERE {KeyCondition(shape, "key")}";
+            sql[CountIndex(shape, past: true)] = "SELECT count(*) FROM " + NewestAtRevision(shape);
+        }
+
+        return sql;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Globalization;
+using Vigil.Client.Grpc;
+using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Grpc;
+using Vigil.Server.Grpc;
+
+namespace Vigil.Server.Tests.Grpc;
+
+public sealed class GrpcServerLifetimeTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task ServerShutdown_CancelsOpenStreams_WithUnavailable()
+    {
+        var services = new TestServices();
+        var server = await GrpcTestServer.StartAsync(services.CreateTable());
+        await using var connection = new GrpcConnection(server.Address);
+        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
+        Assert.Equal(1, (await call.ReadAsync())!.ID);
+
+        var stop = server.DisposeAsync().AsTask();
+
+        Assert.Equal("canceled", await services.Signal(1.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask().WaitAsync(Guard));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        await stop.WaitAsync(Guard);
+    }
+
+    [Fact]
+    public async Task CustomMaxReceiveMessageSize_IsApplied()
+    {
+        var services = new TestServices();
+        await using var server = await GrpcTestServer.StartAsync(services.CreateTable(), new GrpcServerOptions { MaxReceiveMessageSize = 64 });
+        await using var connection = new GrpcConnection(server.Address);
+        var request = new RangeRequest { Key = Google.Protobuf.ByteString.CopyFrom(new byte[100]) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal("grpc: received message larger than max (102 vs. 64)", error.Detail);
+        Assert.Equal(1, (await connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 1 }, RangeResponse.Parser)).Count);
+    }
+
+    [Fact]
+    public void MethodTable_RejectsBadAndDuplicatePaths()
+    {
+        var table = new GrpcMethodTable();
+        table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse()));
+
+        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
+        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
+        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
+        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
+        Assert.Equal(["/etcdserverpb.KV/Range"], table.Paths);
+    }
+}

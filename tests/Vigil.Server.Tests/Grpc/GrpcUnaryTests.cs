@@ -1,0 +1,210 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Vigil.Client.Grpc;
+using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Grpc;
+
+namespace Vigil.Server.Tests.Grpc;
+
+public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLifetime
+{
+    private readonly GrpcServerFixture _fixture;
+    private readonly GrpcConnection _connection;
+
+    public GrpcUnaryTests(GrpcServerFixture fixture)
+    {
+        _fixture = fixture;
+        _connection = new GrpcConnection(fixture.Address);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _connection.DisposeAsync();
+
+    [Fact]
+    public async Task Unary_RoundTrip()
+    {
+        var request = new RangeRequest { Key = ByteString.CopyFromUtf8("foo"), Limit = 7, Revision = 42 };
+
+        var response = await _connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser);
+
+        Assert.Equal(7, response.Count);
+        Assert.Equal(42, response.Header.Revision);
+        Assert.Equal("foo", response.Kvs[0].Key.ToStringUtf8());
+        Assert.Equal("HTTP/2", response.Kvs[1].Value.ToStringUtf8());
+        Assert.Equal(TestServices.Range, response.Kvs[2].Value.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task Unary_EmptyRequestAndLargeResponse()
+    {
+        var empty = await _connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser);
+        Assert.Equal(0, empty.Count);
+
+        var largeKey = ByteString.CopyFrom(new byte[1_000_000]);
+        var large = await _connection.UnaryAsync(TestServices.Range, new RangeRequest { Key = largeKey }, RangeResponse.Parser);
+        Assert.Equal(largeKey, large.Kvs[0].Key);
+    }
+
+    [Fact]
+    public async Task Metadata_ReachesTheHandler()
+    {
+        var options = new CallOptions { Headers = [new("x-echo", "hello"), new("hasleader", "true")] };
+
+        var response = await _connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser, options);
+
+        Assert.Equal("hello", response.Kvs[0].Value.ToStringUtf8());
+    }
+
+    [Fact]
+    public async Task ErrorStatus_CodeAndNonAsciiMessageRoundTrip()
+    {
+        const string detail = "ключ не найден: 100% ✓ 😀";
+        var request = new PutRequest { Lease = (long)StatusCode.NotFound, Value = ByteString.CopyFromUtf8(detail) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
+
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
+        Assert.Equal(detail, error.Detail);
+    }
+
+    [Fact]
+    public async Task EtcdError_ExactTextArrives()
+    {
+        var request = new PutRequest { Lease = (long)StatusCode.OutOfRange, Value = ByteString.CopyFromUtf8("etcdserver: mvcc: required revision has been compacted") };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
+
+        Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
+        Assert.Equal("etcdserver: mvcc: required revision has been compacted", error.Detail);
+    }
+
+    [Fact]
+    public async Task ErrorBeforeAnyMessage_IsTrailersOnly()
+    {
+        using var raw = new RawGrpcClient(_fixture.Address);
+        var body = RawGrpcClient.Frame(new PutRequest { Lease = (long)StatusCode.InvalidArgument, Value = ByteString.CopyFromUtf8("bad 100%\n") });
+
+        var response = await raw.SendAsync(TestServices.Fail, body);
+
+        Assert.True(response.IsTrailersOnly);
+        Assert.Equal("application/grpc", response.ContentHeaders.ContentType?.MediaType);
+        Assert.Equal("3", response.Header("grpc-status"));
+        Assert.Equal("bad 100%25%0A", response.Header("grpc-message"));
+        Assert.Equal("bad 100%\n", response.GrpcMessage);
+    }
+
+    [Fact]
+    public async Task Success_StatusInTrailers()
+    {
+        using var raw = new RawGrpcClient(_fixture.Address);
+
+        var response = await raw.SendAsync(TestServices.Range, RawGrpcClient.Frame(new RangeRequest { Limit = 1 }));
+
+        Assert.False(response.Headers.Contains("grpc-status"));
+        Assert.Equal(["0"], response.Trailers.GetValues("grpc-status"));
+        Assert.False(response.Trailers.Contains("grpc-message"));
+        Assert.True(response.Body.Length > 5);
+    }
+
+    [Fact]
+    public async Task UnhandledException_IsUnknownWithItsMessage_AndLogged()
+    {
+        var request = new PutRequest { Key = ByteString.CopyFromUtf8("handler exploded 42") };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Throw, request, PutResponse.Parser));
+
+        Assert.Equal(StatusCode.Unknown, error.StatusCode);
+        Assert.Equal("handler exploded 42", error.Detail);
+        Assert.Contains(_fixture.Server.Log.Entries, entry =>
+            entry.Level == LogLevel.Error && entry.Category == "Vigil.Server.Grpc"
+            && entry.Exception is InvalidOperationException { Message: "handler exploded 42" }
+            && entry.Message.Contains(TestServices.Throw));
+    }
+
+    [Theory]
+    [InlineData("/etcdserverpb.Foo/Bar", "unknown service etcdserverpb.Foo")]
+    [InlineData("/etcdserverpb.KV/Bar", "unknown method Bar for service etcdserverpb.KV")]
+    [InlineData("/etcdserverpb.Auth/Authenticate", "unknown service etcdserverpb.Auth")]
+    [InlineData("/nomethod", "malformed method name: \"/nomethod\"")]
+    public async Task UnknownPath_IsUnimplemented(string path, string detail)
+    {
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(path, new RangeRequest(), RangeResponse.Parser));
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Equal(detail, error.Detail);
+    }
+
+    [Fact]
+    public async Task ClientMaxReceiveMessageSize_IsEnforced()
+    {
+        var options = new CallOptions { MaxReceiveMessageSize = 100 };
+        var request = new RangeRequest { Key = ByteString.CopyFrom(new byte[200]) };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser, options));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.StartsWith("grpc: received message larger than max (", error.Detail);
+        Assert.EndsWith(" vs. 100)", error.Detail);
+    }
+
+    [Fact]
+    public async Task OversizedRequest_IsResourceExhausted_AndTheConnectionServesOn()
+    {
+        var request = new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFrom(new byte[2 * 1024 * 1024]) };
+        var size = request.CalculateSize();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
+
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal($"grpc: received message larger than max ({size} vs. 2097152)", error.Detail);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var response = await _connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = i }, RangeResponse.Parser);
+            Assert.Equal(i, response.Count);
+        }
+    }
+
+    [Fact]
+    public async Task RequestAtTheLimit_IsAccepted()
+    {
+        // 2 MiB exactly: the limit is inclusive, as in grpc-go.
+        var request = new RangeRequest { Key = ByteString.CopyFrom(new byte[(2 * 1024 * 1024) - 4]) };
+        Assert.Equal(2 * 1024 * 1024, request.CalculateSize());
+
+        var response = await _connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser);
+
+        Assert.Equal(request.Key.Length, response.Kvs[0].Key.Length);
+    }
+
+    [Fact]
+    public async Task ConnectionRefused_IsUnavailable()
+    {
+        // A port that was free a moment ago and has no listener.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var connection = new GrpcConnection($"http://127.0.0.1:{port}");
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+    }
+
+    [Fact]
+    public async Task CallerCancellation_ThrowsOperationCanceled_AndCancelsTheHandler()
+    {
+        var id = Guid.NewGuid().ToString();
+        using var cts = new CancellationTokenSource();
+        var call = _connection.UnaryAsync(TestServices.Wait, new PutRequest { Key = ByteString.CopyFromUtf8(id) }, PutResponse.Parser, new CallOptions { CancellationToken = cts.Token });
+
+        // Cancel only once the handler runs, so the cancellation has to travel to it.
+        await _fixture.Services.Started(id).Task.WaitAsync(TimeSpan.FromSeconds(30));
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.Equal("canceled", await _fixture.Services.Signal(id).Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+}
