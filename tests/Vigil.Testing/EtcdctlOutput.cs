@@ -203,7 +203,7 @@ public static partial class EtcdctlOutput
     [GeneratedRegex(@"^""(DBSize|DBSizeInUse)"" : \d+$")]
     private static partial Regex DbSizeFields();
 
-    [GeneratedRegex(@"^(<address>), ([0-9a-f]+), [^,]*, [^,]*, (true|false), (true|false), \d+, \d+, \d+, ")]
+    [GeneratedRegex(@"^((?:https?://)?<address>), ([0-9a-f]+), [^,]*, [^,]*, (true|false), (true|false), \d+, \d+, \d+, ")]
     private static partial Regex StatusSimple();
 
     [GeneratedRegex(@"^([0-9a-f]+), (started|unstarted), ")]

@@ -19,6 +19,16 @@ public class EndpointCompatibilityTests
         .Run("endpoint", "status", "-w", "fields"));
 
     [Fact]
+    public Task EndpointsGivenAsUrlsAndWholeClusterChecks() => Differential.AssertSameOutputAsync(new Scenario()
+        .RunWithUrlEndpoint("put", "a", "1")
+        .RunWithUrlEndpoint("get", "a")
+        .RunWithUrlEndpoint("endpoint", "health")
+        .RunWithUrlEndpoint("endpoint", "status", "-w", "json")
+        .Run("endpoint", "health", "--cluster")
+        .Run("endpoint", "status", "--cluster", "-w", "json")
+        .Run("endpoint", "status", "--cluster"));
+
+    [Fact]
     public Task MemberList() => Differential.AssertSameOutputAsync(new Scenario()
         .Run("member", "list")
         .Run("member", "list", "-w", "json")

@@ -30,6 +30,21 @@ internal sealed class Scenario
         return this;
     }
 
+    /// <summary>
+    /// etcdctl given the endpoint as a URL (<c>--endpoints=http://host:port</c>, as most
+    /// people write it) instead of host:port; some commands then dial that URL as it is.
+    /// </summary>
+    public Scenario RunWithUrlEndpoint(params string[] args)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command("etcdctl --endpoints=http://<address> " + string.Join(' ', args.Select(Quote)));
+            var etcdctl = new Etcdctl("http://" + run.Etcdctl.Endpoint, run.Etcdctl.Timeout);
+            run.Transcript.Result(await etcdctl.RunAsync(args, null, run.CancellationToken));
+        });
+        return this;
+    }
+
     /// <summary>Starts <c>etcdctl args…</c> (a watch) in the background under <paramref name="name"/>.</summary>
     public Scenario StartWatch(string name, params string[] args)
     {
