@@ -31,7 +31,10 @@ public class DeleteCompatibilityTests
         .Run("del", "--from-key", "d", "-w", "json")
         .Run("get", "", "--from-key", "-w", "json")
         .Run("del", "x", "--prefix")
-        .Run("del", "z", "a"));
+        .Run("del", "z", "a")
+        .Run("put", "f", "8")
+        .Run("del", "", "--prefix", "--prev-kv")
+        .Run("get", "", "--prefix", "-w", "json"));
 
     [Fact]
     public Task DeleteWithPreviousValues() => Differential.AssertSameOutputAsync(new Scenario()

@@ -101,6 +101,32 @@ public class PutGetCompatibilityTests
         .Run("get", "k", "--prefix", "--sort-by", target, "--order", "ASCEND", "--keys-only", "--limit", "1"));
 
     [Fact]
+    public Task EmptyValuesUnicodeAndOddArguments() => Differential.AssertSameOutputAsync(new Scenario()
+        .Run("put", "empty", "")
+        .Run("get", "empty")
+        .Run("get", "empty", "-w", "json")
+        .Run("put", "ключ", "значение")
+        .Run("get", "ключ", "-w", "json")
+        .Run("get", "ключ", "--hex")
+        .Run("get", "", "--prefix", "--keys-only")
+        .Run("get", "", "--prefix", "-w", "json")
+        .Run("get", "empty", "--rev=-1", "-w", "json")
+        .Run("get", "", "--prefix", "--limit=-1", "-w", "json")
+        .Run("get", "empty", "--consistency=s", "-w", "json"));
+
+    [Fact]
+    public Task LargerRangesWrittenByOneTransaction() => Differential.AssertSameOutputAsync(new Scenario()
+        .Input("\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"put key/{i:D3} value-{99 - i}\n")) + "\n\n", "txn", "-w", "json")
+        .Run("get", "key/", "--prefix", "--limit", "60", "--keys-only")
+        .Run("get", "key/", "--prefix", "--limit", "3", "-w", "json")
+        .Run("get", "key/050", "key/060", "-w", "json")
+        .Run("get", "key/", "--prefix", "--sort-by", "VALUE", "--limit", "5", "-w", "json")
+        .Run("get", "key/", "--prefix", "--sort-by", "VALUE", "--order", "DESCEND", "--limit", "5", "--keys-only")
+        .Run("del", "key/09", "--prefix", "-w", "json")
+        .Run("get", "key/", "--prefix", "--rev", "2", "--limit", "2", "-w", "json")
+        .Run("get", "--from-key", "key/095", "-w", "json"));
+
+    [Fact]
     public Task OrderWithoutSortTargetSortsByKey() => Differential.AssertSameOutputAsync(new Scenario()
         .Run("put", "b", "1")
         .Run("put", "a", "2")

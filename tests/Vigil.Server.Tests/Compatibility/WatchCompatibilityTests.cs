@@ -65,6 +65,34 @@ public class WatchCompatibilityTests
         .KillWatch("prefix"));
 
     [Fact]
+    public Task WatchReplaysALongHistoryAndMultiKeyRevisions() => Differential.AssertSameOutputAsync(new Scenario()
+        .Input("\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"put h/{i:D2} v\n")) + "\n\n", "txn")
+        .Run("put", "h/00", "again")
+        .Run("put", "h/01", "again")
+        .Run("del", "h/1", "--prefix")
+        .Run("put", "other", "x")
+        .Run("put", "h/00", "last")
+        .StartWatch("all", "watch", "--prefix", "", "--rev", "1", "-w", "json")
+        .StartWatch("h", "watch", "--prefix", "h/", "--rev", "2", "--prev-kv", "-w", "json")
+        .ReadWatch("all", 1)
+        .ReadWatch("h", 1)
+        .Run("del", "h/", "--prefix")
+        .ReadWatch("all", 1)
+        .ReadWatch("h", 1)
+        .KillWatch("all")
+        .KillWatch("h"));
+
+    [Fact]
+    public Task WatchFromAFutureRevisionWaitsForIt() => Differential.AssertSameOutputAsync(new Scenario()
+        .Run("put", "f", "1")
+        .StartWatch("w", "watch", "f", "--rev", "4")
+        .Run("put", "f", "2")
+        .Run("put", "f", "3")
+        .Run("put", "f", "4")
+        .ReadWatch("w", 6)
+        .KillWatch("w"));
+
+    [Fact]
     public Task WatchWithPreviousValues() => Differential.AssertSameOutputAsync(new Scenario()
         .Run("put", "k", "v1")
         .Run("put", "k", "v2")
