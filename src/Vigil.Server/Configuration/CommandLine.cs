@@ -21,6 +21,8 @@ public static class CommandLine
         ["--max-concurrent-streams"] = "Vigil:MaxConcurrentStreams",
         ["--cert-file"] = "Vigil:CertFile",
         ["--key-file"] = "Vigil:KeyFile",
+        ["--watch-progress-notify-interval"] = "Vigil:WatchProgressNotifyInterval",
+        ["--experimental-watch-progress-notify-interval"] = "Vigil:WatchProgressNotifyInterval",
         ["--log-level"] = "Logging:LogLevel:Default",
     };
 
@@ -39,6 +41,9 @@ public static class CommandLine
           --max-txn-ops <n>                  most ops per txn (default 128)
           --max-concurrent-streams <n>       HTTP/2 streams per connection (default unlimited)
           --cert-file <pem>, --key-file <pem> TLS for https:// client URLs
+          --watch-progress-notify-interval <duration>
+                                             progress notifications for idle progress_notify
+                                             watchers, e.g. 100ms, 10s, 10m (default 10m)
           --log-level <level>                Trace, Debug, Information, Warning, Error
           --help                             this text
         """;

@@ -53,6 +53,21 @@ public sealed class VigilOptions
     /// <summary>TLS private key (PEM) for https:// client URLs (etcd's --key-file).</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>
+    /// How often watchers created with progress_notify hear the current revision when they
+    /// got no events (etcd's --experimental-watch-progress-notify-interval), as a duration
+    /// like "100ms" or "10m". Default "10m", as etcd; at least 100ms.
+    /// </summary>
+    public string WatchProgressNotifyInterval { get; set; } = "10m";
+
+    public TimeSpan GetWatchProgressNotifyInterval()
+    {
+        var interval = GoDuration.Parse(WatchProgressNotifyInterval, "--watch-progress-notify-interval");
+        return interval >= TimeSpan.FromMilliseconds(100)
+            ? interval
+            : throw new OptionsException("--watch-progress-notify-interval must be at least 100ms");
+    }
+
     public IReadOnlyList<Uri> GetListenClientUrls() => ParseUrls(ListenClientUrls, "--listen-client-urls");
 
     public IReadOnlyList<Uri> GetAdvertiseClientUrls() =>
@@ -67,6 +82,7 @@ public sealed class VigilOptions
         GetListenClientUrls();
         GetAdvertiseClientUrls();
         GetListenMetricsUrls();
+        GetWatchProgressNotifyInterval();
         if (MaxRequestBytes <= 0)
         {
             throw new OptionsException("--max-request-bytes must be positive");

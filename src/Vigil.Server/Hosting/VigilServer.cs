@@ -73,8 +73,13 @@ public sealed class VigilServer : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>Starts a server and returns once it listens.</summary>
-    public static async Task<VigilServer> StartAsync(string[] args, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a server and returns once it listens. <paramref name="settings"/> are extra
+    /// configuration entries (as in appsettings.json, e.g. "Vigil:Engine:Watch:SyncInterval"),
+    /// below the flags in precedence.
+    /// </summary>
+    public static async Task<VigilServer> StartAsync(
+        string[] args, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var overrides = CommandLine.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -83,6 +88,11 @@ public sealed class VigilServer : IAsyncDisposable
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Configuration.AddInMemoryCollection(overrides);
         var options = builder.Configuration.GetSection(VigilOptions.Section).Get<VigilOptions>() ?? new VigilOptions();
         options.Validate();
@@ -113,6 +123,7 @@ public sealed class VigilServer : IAsyncDisposable
         nodeOptions.KeySpace.MaxRequestBytes = options.MaxRequestBytes;
         nodeOptions.KeySpace.MaxTxnOps = options.MaxTxnOps;
         nodeOptions.Watch.FragmentBytes = options.MaxRequestBytes + (512 * 1024);
+        nodeOptions.Watch.ProgressNotifyInterval = options.GetWatchProgressNotifyInterval();
 
         VigilNode node;
         try
