@@ -39,6 +39,13 @@ public static partial class EtcdctlOutput
                 continue;
             }
 
+            // Peer URLs are raft addresses between etcd members; Vigil nodes have no raft and
+            // no peer port, so `member list -w fields` prints no PeerURL line for them.
+            if (PeerUrlFields().IsMatch(lines[i]))
+            {
+                continue;
+            }
+
             result.Append(NormalizeLine(lines[i], ids));
             if (i < lines.Length - 1)
             {
@@ -96,6 +103,10 @@ public static partial class EtcdctlOutput
         // member list, simple format: "<id hex>, started, name, peer URLs, client URLs, learner".
         line = MemberSimple().Replace(line, m =>
             $"{ids.Name(ulong.Parse(m.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture))}, {m.Groups[2].Value}, ");
+
+        // Peer URLs are raft addresses between etcd members; Vigil has no raft and reports none.
+        line = PeerUrlsSimple().Replace(line, "$1<peer-urls>, ");
+        line = PeerUrlsJson().Replace(line, "");
         return line;
     }
 
@@ -132,6 +143,7 @@ public static partial class EtcdctlOutput
                         "ID" when ulong.TryParse(cells[c], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var id) => ids.Name(id),
                         "VERSION" when isStatus => "<version>",
                         "DB SIZE" => "<db-size>",
+                        "PEER ADDRS" => "<peer-urls>",
                         "RAFT TERM" or "RAFT INDEX" or "RAFT APPLIED INDEX" => "<raft>",
                         "TOOK" => "<duration>",
                         _ => cells[c],
@@ -208,4 +220,13 @@ public static partial class EtcdctlOutput
 
     [GeneratedRegex(@"^([0-9a-f]+), (started|unstarted), ")]
     private static partial Regex MemberSimple();
+
+    [GeneratedRegex(@"^(<id-\d+>, (?:started|unstarted), [^,]*, )[^ ]*, ")]
+    private static partial Regex PeerUrlsSimple();
+
+    [GeneratedRegex(@"""peerURLs"":\[[^\]]*\],?")]
+    private static partial Regex PeerUrlsJson();
+
+    [GeneratedRegex(@"^""PeerURL"" : ")]
+    private static partial Regex PeerUrlFields();
 }

@@ -216,7 +216,16 @@ public abstract class KeySpaceContract : IAsyncLifetime
         Assert.Equal(["b", "c", "a"], Keys(await Get("a", "d", r => r.SortTarget = SortTarget.Version)));
         Assert.Equal(["a", "b", "c"], Keys(await Get("a", "d", r => (r.SortOrder, r.SortTarget) = (SortOrder.Descend, SortTarget.Version))));
 
-        // Limit applies after sorting.
+        // Without an explicit order etcd sorts only the first limit + 1 keys (in key order),
+        // then cuts: here a, b sorted by value are a(0), b(2).
+        var firstKeys = await Get("a", "d", r => (r.SortTarget, r.Limit) = (SortTarget.Value, 1));
+        Assert.Equal(["a"], Keys(firstKeys));
+        Assert.True(firstKeys.More);
+        // By create revision over the whole range c (2) would come first; etcd looks at a, b only.
+        var firstByCreate = await Get("a", "d", r => (r.SortTarget, r.Limit) = (SortTarget.Create, 1));
+        Assert.Equal(["a"], Keys(firstByCreate));
+
+        // With an explicit order, limit applies after sorting the whole range.
         var top = await Get("a", "d", r => (r.SortOrder, r.SortTarget, r.Limit) = (SortOrder.Descend, SortTarget.Mod, 1));
         Assert.Equal(["a"], Keys(top));
         Assert.True(top.More);

@@ -28,7 +28,7 @@ public class EtcdctlOutputTests
 
         Assert.Equal(
             "{\"header\":{\"cluster_id\":<id-1>,\"member_id\":<id-2>}}\n" +
-            "<id-2>, started, compat, http://<address>, http://<address>, false",
+            "<id-2>, started, compat, <peer-urls>, http://<address>, false",
             normalized);
     }
 
