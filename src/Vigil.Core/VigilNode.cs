@@ -85,7 +85,10 @@ public sealed class VigilNode : IAsyncDisposable
         try
         {
             await membership.StartAsync(cancellationToken).ConfigureAwait(false);
-            node._listening = Task.Run(() => cluster.ListenAsync(feed.Wake, node._stopping.Token), CancellationToken.None);
+            if (options.Feed.ListenForCommits)
+            {
+                node._listening = Task.Run(() => cluster.ListenAsync(feed.Wake, node._stopping.Token), CancellationToken.None);
+            }
             if (options.AutoCompaction.Enabled)
             {
                 var autoCompactor = new AutoCompactor(keySpace, options.AutoCompaction, loggers.CreateLogger<AutoCompactor>());

@@ -57,9 +57,13 @@ public sealed class VigilServerProcess : IServerProcess
     /// plus <paramref name="extraArgs"/>, e.g. <c>--store &lt;PostgreSQL connection string&gt;</c>)
     /// and waits until <c>etcdctl endpoint health</c> succeeds.
     /// </summary>
-    public static async Task<VigilServerProcess> StartAsync(string name = "default", IReadOnlyList<string>? extraArgs = null, CancellationToken cancellationToken = default)
+    public static async Task<VigilServerProcess> StartAsync(
+        string name = "default",
+        IReadOnlyList<string>? extraArgs = null,
+        CancellationToken cancellationToken = default,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var server = new VigilServerProcess(LocateServerAssembly(), name, extraArgs ?? []);
+        var server = new VigilServerProcess(LocateServerAssembly(), name, extraArgs ?? []) { _environment = environment };
         Directory.CreateDirectory(server.DataDirectory);
         try
         {
@@ -142,6 +146,9 @@ public sealed class VigilServerProcess : IServerProcess
         await RunAsync(cancellationToken);
     }
 
+    /// <summary>Extra environment variables for the server process (configuration such as Vigil__Engine__...).</summary>
+    private IReadOnlyDictionary<string, string?>? _environment;
+
     public async ValueTask DisposeAsync()
     {
         await EndProcessAsync();
@@ -159,13 +166,19 @@ public sealed class VigilServerProcess : IServerProcess
             "--name", Name,
             .. _extraArgs,
         ];
-        var process = LoggedProcess.Start("dotnet", args, _log, new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>
         {
             // The test host's own settings (e.g. a test ASPNETCORE_URLS) must not leak into the server.
             ["ASPNETCORE_URLS"] = null,
             ["DOTNET_URLS"] = null,
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-        });
+        };
+        foreach (var (key, value) in _environment ?? new Dictionary<string, string?>())
+        {
+            environment[key] = value;
+        }
+
+        var process = LoggedProcess.Start("dotnet", args, _log, environment);
         _process = process;
         try
         {

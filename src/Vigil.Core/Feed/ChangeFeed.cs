@@ -205,6 +205,13 @@ public sealed class ChangeFeedOptions
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether to be woken by PostgreSQL notifications when other nodes commit. Turn it off
+    /// when LISTEN cannot work, e.g. behind a connection pooler in transaction mode; the feed
+    /// then relies on the poll alone. Default true.
+    /// </summary>
+    public bool ListenForCommits { get; set; } = true;
+
     /// <summary>Pause after a failed store read. Default 200 ms.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
