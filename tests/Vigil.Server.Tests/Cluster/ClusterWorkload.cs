@@ -16,6 +16,10 @@ internal sealed class ClusterWorkload
 {
     private readonly ConcurrentDictionary<long, List<RequestOp>> _acknowledged = new();
 
+    // Writes whose call failed: they may or may not have committed (a node killed after its
+    // commit but before its answer). Only these may fill a revision nobody acknowledged.
+    private readonly ConcurrentQueue<RequestOp> _ambiguous = new();
+
     public int Rejected => _rejected;
 
     private int _rejected;
@@ -29,6 +33,7 @@ internal sealed class ClusterWorkload
     {
         for (var i = 0; i < count; i++)
         {
+            RequestOp? pending = null;
             try
             {
                 if (random.Next(8) == 0)
@@ -39,6 +44,7 @@ internal sealed class ClusterWorkload
                         continue;
                     }
 
+                    pending = new RequestOp { RequestDeleteRange = delete };
                     var deleted = await connection.UnaryAsync("/etcdserverpb.KV/DeleteRange", delete, DeleteRangeResponse.Parser);
                     if (deleted.Deleted > 0)
                     {
@@ -48,6 +54,7 @@ internal sealed class ClusterWorkload
                 else
                 {
                     var put = new PutRequest { Key = B(prefix + random.Next(4) + "/" + random.Next(6)), Value = B("v" + i) };
+                    pending = new RequestOp { RequestPut = put };
                     var response = await connection.UnaryAsync("/etcdserverpb.KV/Put", put, PutResponse.Parser);
                     Record(response.Header.Revision, new RequestOp { RequestPut = put });
                 }
@@ -55,6 +62,12 @@ internal sealed class ClusterWorkload
             catch (RpcException error) when (tolerateUnavailable && error.StatusCode == StatusCode.Unavailable)
             {
                 Interlocked.Increment(ref _rejected);
+                _ambiguous.Enqueue(pending!);
+            }
+            catch (RpcException)
+            {
+                _ambiguous.Enqueue(pending!);
+                throw;
             }
         }
     }
@@ -67,12 +80,24 @@ internal sealed class ClusterWorkload
         }
     }
 
-    /// <summary>The model of every acknowledged write; throws on a revision gap or double.</summary>
+    /// <summary>
+    /// The model of every acknowledged write. A revision nobody acknowledged may only be a
+    /// write whose call failed; any other gap (and any double) fails.
+    /// </summary>
     public HistoryModel Model()
     {
         var model = new HistoryModel();
+        var unresolved = new Queue<RequestOp>(_ambiguous);
         foreach (var (revision, ops) in _acknowledged.OrderBy(a => a.Key))
         {
+            while (model.Revision + 1 < revision && unresolved.TryDequeue(out var maybe))
+            {
+                if (model.WouldChange([maybe]))
+                {
+                    model.Apply(model.Revision + 1, [maybe]);
+                }
+            }
+
             model.Apply(revision, ops);
         }
 
