@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Vigil's whole test suite: installs what the tests need (PostgreSQL 15 server
-# binaries, etcdctl 3.4) when missing, builds, runs every test project, and ends with one
-# line "N passed, M failed". Exit code 0 only when nothing failed.
+# binaries, etcd 3.4 server and etcdctl) when missing, builds, runs every test project,
+# and ends with one line "N passed, M failed". Exit code 0 only when nothing failed.
 #
 #   ./test.sh                 everything
 #   ./test.sh <filter>        only tests whose full name contains <filter>
@@ -11,6 +11,8 @@ cd "$(dirname "$0")"
 need_apt=()
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need_apt+=(postgresql-15)
 command -v etcdctl >/dev/null 2>&1 || need_apt+=(etcd-client)
+# The compatibility tests compare Vigil with a real etcd 3.4 server.
+[ -x /usr/bin/etcd ] || command -v etcd >/dev/null 2>&1 || need_apt+=(etcd-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   if [ "$(id -u)" -ne 0 ]; then

@@ -22,6 +22,7 @@ public sealed partial class ChangeFeed : IAsyncDisposable
     private readonly Channel<CommittedBatch?> _inbox = Channel.CreateUnbounded<CommittedBatch?>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private long _applied;
+    private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
 
     public ChangeFeed(IRevisionStore store, WatchHub hub, ChangeFeedOptions options, ILogger<ChangeFeed> logger)
@@ -42,6 +43,21 @@ public sealed partial class ChangeFeed : IAsyncDisposable
     {
         _applied = appliedRevision;
         _loop = Task.Run(() => RunAsync(_stopping.Token));
+    }
+
+    /// <summary>Completes once <see cref="AppliedRevision"/> has reached <paramref name="revision"/>.</summary>
+    public async Task WaitForAsync(long revision, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var advanced = Volatile.Read(ref _advanced);
+            if (AppliedRevision >= revision)
+            {
+                return;
+            }
+
+            await advanced.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Called by the sequencer after a commit; never blocks.</summary>
@@ -128,7 +144,7 @@ public sealed partial class ChangeFeed : IAsyncDisposable
                 // resumes at the compact revision.
                 LogGapCompacted(_applied + 1, page.CompactRevision);
                 _hub.SkipCompacted(page.CompactRevision);
-                Interlocked.Exchange(ref _applied, page.CompactRevision - 1);
+                Advance([], page.CompactRevision - 1);
                 continue;
             }
 
@@ -149,6 +165,7 @@ public sealed partial class ChangeFeed : IAsyncDisposable
     {
         _hub.Notify(events, through);
         Interlocked.Exchange(ref _applied, through);
+        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         Advanced?.Invoke(through);
     }
 
@@ -187,6 +204,13 @@ public sealed class ChangeFeedOptions
     /// A safety net under PostgreSQL notifications. Default 1 s.
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Whether to be woken by PostgreSQL notifications when other nodes commit. Turn it off
+    /// when LISTEN cannot work, e.g. behind a connection pooler in transaction mode; the feed
+    /// then relies on the poll alone. Default true.
+    /// </summary>
+    public bool ListenForCommits { get; set; } = true;
 
     /// <summary>Pause after a failed store read. Default 200 ms.</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);

@@ -40,8 +40,9 @@ internal static class RangeEvaluator
         var filtered = request.MinModRevision != 0 || request.MaxModRevision != 0
             || request.MinCreateRevision != 0 || request.MaxCreateRevision != 0;
 
-        if (!seesWrites && (request.CountOnly || (!filtered && (order == SortOrder.None || request.SortTarget == SortTarget.Key))))
+        if (!seesWrites && (request.CountOnly || (!filtered && request.SortTarget == SortTarget.Key)))
         {
+            // Key order needs no sorting here: the store applies order, limit and keys_only.
             var limit = request.Limit > 0 ? request.Limit + 1 : 0;
             var read = await reader.ReadRangeAsync(
                 new RangeRead(range, revision, limit, order == SortOrder.Descend, request.KeysOnly, request.CountOnly),
@@ -51,11 +52,22 @@ internal static class RangeEvaluator
             return response;
         }
 
+        // etcd quirk, kept for compatibility: with sort_order NONE (and no filters) etcd reads
+        // only limit + 1 keys in key order and sorts those, so a sort_target other than KEY
+        // without an order orders the first keys, not the whole range.
+        var readFirst = request.SortOrder == SortOrder.None && !filtered && request.Limit > 0 ? request.Limit + 1 : 0;
         var all = await reader.ReadRangeAsync(
-            new RangeRead(range, revision, KeysOnly: request.KeysOnly && request.SortTarget != SortTarget.Value && !seesWrites),
+            new RangeRead(range, revision, seesWrites ? 0 : readFirst, KeysOnly: request.KeysOnly && request.SortTarget != SortTarget.Value && !seesWrites),
             cancellationToken).ConfigureAwait(false);
-        var kvs = seesWrites ? Merge(all.Kvs, writes!, range) : all.Kvs;
-        response.Count = seesWrites ? kvs.Count : all.Count;
+        IReadOnlyList<KeyValue> kvs = all.Kvs;
+        response.Count = all.Count;
+        if (seesWrites)
+        {
+            var merged = Merge(all.Kvs, writes!, range);
+            response.Count = merged.Count;
+            kvs = readFirst > 0 ? merged.Take((int)Math.Min(readFirst, int.MaxValue)).ToList() : merged;
+        }
+
         if (request.CountOnly)
         {
             return response;

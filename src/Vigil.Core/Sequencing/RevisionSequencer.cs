@@ -30,6 +30,7 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
     private Task? _loop;
     private long _commits;
     private long _writes;
+    private long _committedRevision;
 
     public RevisionSequencer(IRevisionStore store, SequencerOptions options, ILogger<RevisionSequencer> logger)
     {
@@ -51,6 +52,9 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
 
     /// <summary>Write requests applied and committed, rejected ones included.</summary>
     public long AppliedWrites => Interlocked.Read(ref _writes);
+
+    /// <summary>The newest revision this node committed (0 before its first commit).</summary>
+    public long CommittedRevision => Interlocked.Read(ref _committedRevision);
 
     public void Start()
     {
@@ -167,6 +171,7 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
                 {
                     await transaction.CommitAsync(revision, stopping).ConfigureAwait(false);
                     Interlocked.Increment(ref _commits);
+                    Interlocked.Exchange(ref _committedRevision, revision);
                 }
             }
         }

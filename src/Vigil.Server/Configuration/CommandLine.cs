@@ -21,6 +21,10 @@ public static class CommandLine
         ["--max-concurrent-streams"] = "Vigil:MaxConcurrentStreams",
         ["--cert-file"] = "Vigil:CertFile",
         ["--key-file"] = "Vigil:KeyFile",
+        ["--watch-progress-notify-interval"] = "Vigil:WatchProgressNotifyInterval",
+        ["--experimental-watch-progress-notify-interval"] = "Vigil:WatchProgressNotifyInterval",
+        ["--auto-compaction-mode"] = "Vigil:AutoCompactionMode",
+        ["--auto-compaction-retention"] = "Vigil:AutoCompactionRetention",
         ["--log-level"] = "Logging:LogLevel:Default",
     };
 
@@ -39,6 +43,12 @@ public static class CommandLine
           --max-txn-ops <n>                  most ops per txn (default 128)
           --max-concurrent-streams <n>       HTTP/2 streams per connection (default unlimited)
           --cert-file <pem>, --key-file <pem> TLS for https:// client URLs
+          --watch-progress-notify-interval <duration>
+                                             progress notifications for idle progress_notify
+                                             watchers, e.g. 100ms, 10s, 10m (default 10m)
+          --auto-compaction-mode <mode>      periodic or revision, as etcd (default periodic)
+          --auto-compaction-retention <r>    periodic: 1h, 30m or hours; revision: revisions kept;
+                                             0 (default) disables automatic compaction
           --log-level <level>                Trace, Debug, Information, Warning, Error
           --help                             this text
         """;

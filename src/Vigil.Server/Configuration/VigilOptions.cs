@@ -53,6 +53,65 @@ public sealed class VigilOptions
     /// <summary>TLS private key (PEM) for https:// client URLs (etcd's --key-file).</summary>
     public string? KeyFile { get; set; }
 
+    /// <summary>
+    /// How often watchers created with progress_notify hear the current revision when they
+    /// got no events (etcd's --experimental-watch-progress-notify-interval), as a duration
+    /// like "100ms" or "10m". Default "10m", as etcd; at least 100ms.
+    /// </summary>
+    public string WatchProgressNotifyInterval { get; set; } = "10m";
+
+    public TimeSpan GetWatchProgressNotifyInterval()
+    {
+        var interval = GoDuration.Parse(WatchProgressNotifyInterval, "--watch-progress-notify-interval");
+        return interval >= TimeSpan.FromMilliseconds(100)
+            ? interval
+            : throw new OptionsException("--watch-progress-notify-interval must be at least 100ms");
+    }
+
+    /// <summary>"periodic" (keep history for a time span) or "revision" (keep N revisions), as etcd's --auto-compaction-mode.</summary>
+    public string AutoCompactionMode { get; set; } = "periodic";
+
+    /// <summary>
+    /// etcd's --auto-compaction-retention: in periodic mode a duration ("1h", "30m") or a
+    /// number of hours ("1"); in revision mode a number of revisions ("1000"). "0" (the
+    /// default) disables automatic compaction.
+    /// </summary>
+    public string AutoCompactionRetention { get; set; } = "0";
+
+    /// <summary>Turns the two auto-compaction settings into the engine's options, with etcd's parsing.</summary>
+    public void ConfigureAutoCompaction(Core.Compaction.AutoCompactionOptions target)
+    {
+        var mode = AutoCompactionMode.Trim().ToLowerInvariant() switch
+        {
+            "periodic" => Core.Compaction.AutoCompactionMode.Periodic,
+            "revision" => Core.Compaction.AutoCompactionMode.Revision,
+            _ => throw new OptionsException($"--auto-compaction-mode: '{AutoCompactionMode}' is neither periodic nor revision"),
+        };
+        target.Mode = mode;
+        var retention = AutoCompactionRetention.Trim();
+        if (long.TryParse(retention, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number))
+        {
+            // A bare number means hours in periodic mode and revisions in revision mode.
+            if (mode == Core.Compaction.AutoCompactionMode.Revision)
+            {
+                target.Revisions = number;
+            }
+            else
+            {
+                target.Period = TimeSpan.FromHours(number);
+            }
+
+            return;
+        }
+
+        if (mode == Core.Compaction.AutoCompactionMode.Revision)
+        {
+            throw new OptionsException($"--auto-compaction-retention: revision mode takes a number of revisions, not '{retention}'");
+        }
+
+        target.Period = GoDuration.Parse(retention, "--auto-compaction-retention");
+    }
+
     public IReadOnlyList<Uri> GetListenClientUrls() => ParseUrls(ListenClientUrls, "--listen-client-urls");
 
     public IReadOnlyList<Uri> GetAdvertiseClientUrls() =>
@@ -67,6 +126,8 @@ public sealed class VigilOptions
         GetListenClientUrls();
         GetAdvertiseClientUrls();
         GetListenMetricsUrls();
+        GetWatchProgressNotifyInterval();
+        ConfigureAutoCompaction(new Core.Compaction.AutoCompactionOptions());
         if (MaxRequestBytes <= 0)
         {
             throw new OptionsException("--max-request-bytes must be positive");

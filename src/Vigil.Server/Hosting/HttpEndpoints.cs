@@ -45,6 +45,10 @@ internal static class HttpEndpoints
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"synced\"}} {counts.Synced}\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"unsynced\"}} {counts.Unsynced}\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"victim\"}} {counts.Victims}\n");
+        if (node.AutoCompaction is { } duty)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"# HELP vigil_duty_held Whether this node runs a cluster-wide duty.\n# TYPE vigil_duty_held gauge\nvigil_duty_held{{duty=\"{duty.Duty}\"}} {(duty.IsHeld ? 1 : 0)}\n");
+        }
         return text.ToString();
     }
 

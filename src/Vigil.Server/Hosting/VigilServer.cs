@@ -73,8 +73,13 @@ public sealed class VigilServer : IAsyncDisposable
         return 0;
     }
 
-    /// <summary>Starts a server and returns once it listens.</summary>
-    public static async Task<VigilServer> StartAsync(string[] args, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a server and returns once it listens. <paramref name="settings"/> are extra
+    /// configuration entries (as in appsettings.json, e.g. "Vigil:Engine:Watch:SyncInterval"),
+    /// below the flags in precedence.
+    /// </summary>
+    public static async Task<VigilServer> StartAsync(
+        string[] args, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var overrides = CommandLine.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -83,6 +88,11 @@ public sealed class VigilServer : IAsyncDisposable
             Args = [],
             ContentRootPath = AppContext.BaseDirectory,
         });
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         builder.Configuration.AddInMemoryCollection(overrides);
         var options = builder.Configuration.GetSection(VigilOptions.Section).Get<VigilOptions>() ?? new VigilOptions();
         options.Validate();
@@ -107,29 +117,32 @@ public sealed class VigilServer : IAsyncDisposable
 
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
-        var (store, storeIdentity) = OpenStore(options, loggers);
+        var (store, cluster, storeIdentity) = OpenStore(options, loggers);
         var identity = new MemberIdentity(options.Name, storeIdentity, options.GetAdvertiseClientUrls());
         var nodeOptions = builder.Configuration.GetSection("Vigil:Engine").Get<VigilNodeOptions>() ?? new VigilNodeOptions();
         nodeOptions.KeySpace.MaxRequestBytes = options.MaxRequestBytes;
         nodeOptions.KeySpace.MaxTxnOps = options.MaxTxnOps;
         nodeOptions.Watch.FragmentBytes = options.MaxRequestBytes + (512 * 1024);
+        nodeOptions.Watch.ProgressNotifyInterval = options.GetWatchProgressNotifyInterval();
+        options.ConfigureAutoCompaction(nodeOptions.AutoCompaction);
 
         VigilNode node;
         try
         {
-            node = await VigilNode.StartAsync(store, identity, nodeOptions, loggers, cancellationToken);
+            node = await VigilNode.StartAsync(store, cluster, identity, nodeOptions, loggers, cancellationToken);
         }
         catch
         {
+            await cluster.DisposeAsync();
             await store.DisposeAsync();
             throw;
         }
 
         var methods = new GrpcMethodTable();
         new KvService(node.KeySpace, identity).Register(methods);
-        new WatchService(node.Watches, loggers.CreateLogger<WatchService>()).Register(methods);
+        new WatchService(node, loggers.CreateLogger<WatchService>()).Register(methods);
         new MaintenanceService(node).Register(methods);
-        new ClusterService(identity).Register(methods);
+        new ClusterService(node).Register(methods);
         new HealthService().Register(methods);
 
         app.UseGrpc(methods, new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + (512 * 1024) });
@@ -161,12 +174,13 @@ public sealed class VigilServer : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    private static (IRevisionStore Store, string Identity) OpenStore(VigilOptions options, ILoggerFactory loggers)
+    private static (IRevisionStore Store, IClusterStore Cluster, string Identity) OpenStore(VigilOptions options, ILoggerFactory loggers)
     {
         if (string.IsNullOrWhiteSpace(options.Store))
         {
             var path = Path.GetFullPath(Path.Combine(options.DataDir, "vigil.db"));
-            return (new SqliteRevisionStore(new SqliteStoreOptions { Path = path }, loggers.CreateLogger<SqliteRevisionStore>()), "sqlite:" + path);
+            var sqlite = new SqliteRevisionStore(new SqliteStoreOptions { Path = path }, loggers.CreateLogger<SqliteRevisionStore>());
+            return (sqlite, new LocalClusterStore(), "sqlite:" + path);
         }
 
         NpgsqlConnectionStringBuilder connection;
@@ -179,8 +193,10 @@ public sealed class VigilServer : IAsyncDisposable
             throw new OptionsException("--store is not a PostgreSQL connection string: " + error.Message);
         }
 
-        var store = new PostgresRevisionStore(new PostgresStoreOptions { ConnectionString = options.Store }, loggers.CreateLogger<PostgresRevisionStore>());
-        return (store, $"postgres:{connection.Host}:{connection.Port}/{connection.Database}");
+        var postgres = new PostgresStoreOptions { ConnectionString = options.Store };
+        var store = new PostgresRevisionStore(postgres, loggers.CreateLogger<PostgresRevisionStore>());
+        var cluster = new PostgresClusterStore(postgres, loggers.CreateLogger<PostgresClusterStore>());
+        return (store, cluster, $"postgres:{connection.Host}:{connection.Port}/{connection.Database}");
     }
 
     private static IPAddress ResolveAddress(Uri url)

@@ -1,27 +1,40 @@
-using Vigil.Core.Cluster;
+using Vigil.Core;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Server.Grpc;
 
 namespace Vigil.Server.Services;
 
 /// <summary>
 /// etcd's Cluster service. Vigil nodes are not raft members: a node is a member while it
-/// runs, so MemberList reports the running nodes and the add/remove/update/promote calls
-/// answer UNIMPLEMENTED.
+/// runs and sends heartbeats, so MemberList reports the live nodes of the shared store and
+/// the add/remove/update/promote calls answer UNIMPLEMENTED.
 /// </summary>
-internal sealed class ClusterService(MemberIdentity identity)
+internal sealed class ClusterService(VigilNode node)
 {
     public void Register(GrpcMethodTable methods) =>
         methods.AddUnary<MemberListRequest, MemberListResponse>("/etcdserverpb.Cluster/MemberList", MemberListRequest.Parser, MemberListAsync);
 
-    private ValueTask<MemberListResponse> MemberListAsync(MemberListRequest request, ServerCallContext context)
+    private async ValueTask<MemberListResponse> MemberListAsync(MemberListRequest request, ServerCallContext context)
     {
+        IReadOnlyList<Core.Cluster.MemberRecord> members;
+        try
+        {
+            members = await node.Membership.ListAsync(context.CancellationToken);
+        }
+        catch (Core.Storage.StoreUnavailableException error)
+        {
+            throw Protocol.Errors.EtcdErrors.StoreUnavailable(error.Message);
+        }
+
         // etcd leaves the revision out of MemberList headers.
-        var response = new MemberListResponse { Header = identity.Header(0) };
-        var self = new Member { ID = identity.MemberId, Name = identity.Name };
-        self.ClientURLs.Add(identity.ClientUrls);
-        response.Members.Add(self);
-        return ValueTask.FromResult(response);
+        var response = new MemberListResponse { Header = node.Identity.Header(0) };
+        foreach (var record in members)
+        {
+            var member = new Member { ID = record.Id, Name = record.Name };
+            member.ClientURLs.Add(record.ClientUrls);
+            response.Members.Add(member);
+        }
+
+        return response;
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Vigil.Core;
 using Vigil.Core.Watch;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
@@ -12,7 +13,7 @@ namespace Vigil.Server.Services;
 /// loop turns requests into creates, cancels and progress requests; a send loop drains the
 /// stream's queue, writing every ready response before one flush.
 /// </summary>
-internal sealed partial class WatchService(WatchHub hub, ILogger<WatchService> logger)
+internal sealed partial class WatchService(VigilNode node, ILogger<WatchService> logger)
 {
     public void Register(GrpcMethodTable methods) =>
         methods.AddDuplexStreaming<WatchRequest, WatchResponse>("/etcdserverpb.Watch/Watch", WatchRequest.Parser, WatchAsync);
@@ -20,7 +21,7 @@ internal sealed partial class WatchService(WatchHub hub, ILogger<WatchService> l
     private async Task WatchAsync(IGrpcRequestStream<WatchRequest> requests, IGrpcResponseStream<WatchResponse> responses, ServerCallContext context)
     {
         // Clients (etcdctl among them) send "hasleader: true"; this node always has one.
-        using var stream = hub.OpenStream();
+        using var stream = node.Watches.OpenStream();
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var sending = SendAsync(stream, responses, ended.Token);
         try
@@ -50,13 +51,14 @@ internal sealed partial class WatchService(WatchHub hub, ILogger<WatchService> l
         }
     }
 
-    private static async Task ReceiveAsync(WatchStream stream, IGrpcRequestStream<WatchRequest> requests, CancellationToken cancellationToken)
+    private async Task ReceiveAsync(WatchStream stream, IGrpcRequestStream<WatchRequest> requests, CancellationToken cancellationToken)
     {
         while (await requests.ReadAsync(cancellationToken) is { } request)
         {
             switch (request.RequestUnionCase)
             {
                 case WatchRequest.RequestUnionOneofCase.CreateRequest:
+                    await CatchUpForAsync(request.CreateRequest, cancellationToken);
                     stream.Create(request.CreateRequest);
                     break;
                 case WatchRequest.RequestUnionOneofCase.CancelRequest:
@@ -70,6 +72,36 @@ internal sealed partial class WatchService(WatchHub hub, ILogger<WatchService> l
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Before a watch starts, this node's feed must have applied what the client may already
+    /// have seen, on any node: the revision before its start revision (capped at the store's
+    /// revision, for starts in the future), or for a watch from "now" the store's revision.
+    /// Then its created reply, events and progress never show a revision lower than that.
+    /// </summary>
+    private async Task CatchUpForAsync(WatchCreateRequest create, CancellationToken cancellationToken)
+    {
+        long needed;
+        if (create.StartRevision > 0)
+        {
+            if (create.StartRevision - 1 <= node.Feed.AppliedRevision)
+            {
+                return;
+            }
+
+            needed = Math.Min(create.StartRevision - 1, await node.StoreRevisionAsync(cancellationToken));
+        }
+        else if (create.StartRevision == 0)
+        {
+            needed = await node.StoreRevisionAsync(cancellationToken);
+        }
+        else
+        {
+            return;
+        }
+
+        await node.EnsureAppliedAsync(needed, cancellationToken);
     }
 
     private async Task SendAsync(WatchStream stream, IGrpcResponseStream<WatchResponse> responses, CancellationToken cancellationToken)

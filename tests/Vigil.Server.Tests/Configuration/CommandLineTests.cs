@@ -59,3 +59,36 @@ public class CommandLineTests
         Assert.Equal(2, options.GetAdvertiseClientUrls().Count);
     }
 }
+
+public class GoDurationTests
+{
+    [Theory]
+    [InlineData("100ms", 100)]
+    [InlineData("10m", 600_000)]
+    [InlineData("1h30m", 5_400_000)]
+    [InlineData("1.5s", 1500)]
+    [InlineData("2s500ms", 2500)]
+    [InlineData("0", 0)]
+    public void ParsesDurationsTheWayEtcdFlagsTakeThem(string text, long milliseconds)
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), GoDuration.Parse(text, "--x"));
+    }
+
+    [Theory]
+    [InlineData("10")]
+    [InlineData("ms")]
+    [InlineData("10 minutes")]
+    [InlineData("")]
+    [InlineData("1d")]
+    public void RejectsWhatGoRejects(string text)
+    {
+        Assert.False(GoDuration.TryParse(text, out _));
+    }
+
+    [Fact]
+    public void ProgressIntervalHasEtcdsMinimum()
+    {
+        Assert.Throws<OptionsException>(new VigilOptions { WatchProgressNotifyInterval = "10ms" }.Validate);
+        Assert.Equal(TimeSpan.FromMinutes(10), new VigilOptions().GetWatchProgressNotifyInterval());
+    }
+}

@@ -43,5 +43,10 @@ internal static class PostgresSchema
             prev_lease bigint NOT NULL,
             PRIMARY KEY (revision, sub));
         CREATE INDEX IF NOT EXISTS history_key_revision ON history (key, revision);
+        CREATE TABLE IF NOT EXISTS members (
+            id bigint PRIMARY KEY,
+            name text NOT NULL,
+            client_urls text NOT NULL,
+            heartbeat timestamptz NOT NULL);
         """;
 }
