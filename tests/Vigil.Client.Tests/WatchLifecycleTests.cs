@@ -178,8 +178,8 @@ public sealed class WatchLifecycleTests
             }
             catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt < 3)
             {
-                // A bare call has no resume logic; the server may close a fresh connection
-                // at its idle check (see the client report), so try again.
+                // A bare call has no resume logic, and the server closes connections it finds
+                // idle at its once-a-second check, sometimes just as this call starts on one.
             }
         }
     }
