@@ -43,7 +43,7 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
                 throw new InvalidOperationException("The requests of this call were completed; no more can be written.");
             }
 
-            if (EndedStatus is not null || IsCanceled)
+            if (EndedStatus is not null || CannotSend)
             {
                 throw WriteFailure(null, cancellationToken);
             }
@@ -90,6 +90,4 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
             _writeLock.Release();
         }
     }
-
-    private protected override void OnEnding() => _content.Abort();
 }

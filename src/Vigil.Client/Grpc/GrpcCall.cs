@@ -20,6 +20,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     private readonly CancellationTokenSource _cts;
     private readonly CancellationTokenRegistration _cancellation;
     private readonly Task<HttpResponseMessage>? _responseTask;
+    private readonly GrpcStreamingContent? _requestStream;
     private HttpResponseMessage? _response;
     private PipeReader? _body;
     private GrpcFrameReader? _reader;
@@ -32,6 +33,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     {
         _parser = parser;
         _options = options;
+        _requestStream = request.Content as GrpcStreamingContent;
         Method = request.RequestUri!.AbsolutePath;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
         if (options.Timeout is { } timeout)
@@ -181,21 +183,13 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         _response?.Dispose();
         _cancellation.Dispose();
         _cts.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>
-    /// Called when the call is canceled (by the caller, the deadline, a failure or disposal),
-    /// possibly more than once and from a timer thread.
-    /// </summary>
-    private protected virtual void OnEnding()
-    {
     }
 
     /// <summary>The status if the call has ended: for writers that must not write any more.</summary>
     private protected GrpcStatus? EndedStatus => _status;
 
-    private protected bool IsCanceled => _cts.IsCancellationRequested;
+    /// <summary>True once the call can no longer take requests: canceled, or its HTTP request failed.</summary>
+    private protected bool CannotSend => _cts.IsCancellationRequested || _responseTask is null || (_responseTask.IsCompleted && !_responseTask.IsCompletedSuccessfully);
 
     /// <summary>
     /// The failure to report when a request could not be written. Cancellation and a failed
@@ -338,6 +332,11 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         _response?.Dispose();
         OnEnding();
     }
+
+    // Called when the call is canceled (by the caller, the deadline, a failure or disposal) or
+    // its HTTP request fails, possibly more than once and from a timer thread: releases the
+    // duplex request stream's copy loop and any writer waiting for room in it.
+    private void OnEnding() => _requestStream?.Abort();
 
     private void Abort()
     {

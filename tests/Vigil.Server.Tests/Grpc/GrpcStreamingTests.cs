@@ -238,4 +238,55 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
 
         Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), results.Select(r => r.Count));
     }
+
+    [Fact]
+    public async Task Duplex_ToARefusedEndpoint_WritesFailWithUnavailable()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var connection = new GrpcConnection($"http://127.0.0.1:{port}");
+        await using var call = connection.Duplex<PutRequest, PutResponse>("/etcdserverpb.KV/Put", PutResponse.Parser);
+        var large = new PutRequest { Value = ByteString.CopyFrom(new byte[200_000]) };
+
+        // Larger than the request buffer: a write has to wait for the stream, which never opens.
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await call.WriteAsync(large).AsTask().WaitAsync(Guard);
+            }
+        });
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        var readError = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        Assert.Equal(StatusCode.Unavailable, readError.StatusCode);
+    }
+
+    [Fact]
+    public async Task Duplex_UnknownMethod_ReadReportsUnimplemented()
+    {
+        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("/etcdserverpb.Lease/Nope", LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Equal("unknown method Nope for service etcdserverpb.Lease", error.Detail);
+        Assert.Same(call.Trailers, await call.GetResponseHeadersAsync());
+        await Assert.ThrowsAsync<RpcException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 2 }).AsTask());
+    }
+
+    [Fact]
+    public async Task Duplex_ServerEndsFirst_WhileClientStillOpen()
+    {
+        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.First, LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 11 });
+
+        Assert.Equal(11, (await call.ReadAsync().AsTask().WaitAsync(Guard))!.ID);
+        Assert.Null(await call.ReadAsync().AsTask().WaitAsync(Guard));
+        Assert.Equal(StatusCode.OK, call.Status?.Code);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 12 }).AsTask());
+    }
 }
