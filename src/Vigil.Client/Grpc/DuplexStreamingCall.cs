@@ -19,8 +19,8 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _requestsCompleted;
 
-    internal DuplexStreamingCall(HttpClient client, HttpRequestMessage request, GrpcStreamingContent content, MessageParser<TResponse> parser, CallOptions options)
-        : base(client, request, parser, options)
+    internal DuplexStreamingCall(GrpcConnection connection, HttpRequestMessage request, GrpcStreamingContent content, MessageParser<TResponse> parser, CallOptions options)
+        : base(connection, request, parser, options)
     {
         _content = content;
     }

@@ -17,6 +17,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
 {
     private readonly MessageParser<TResponse> _parser;
     private readonly CallOptions _options;
+    private readonly CancellationToken _connectionClosing;
     private readonly CancellationTokenSource _cts;
     private readonly CancellationTokenRegistration _cancellation;
     private readonly Task<HttpResponseMessage>? _responseTask;
@@ -29,13 +30,14 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     private volatile bool _disposed;
     private int _disposeStarted;
 
-    private protected GrpcCall(HttpClient client, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
+    private protected GrpcCall(GrpcConnection connection, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
     {
         _parser = parser;
         _options = options;
+        _connectionClosing = connection.Closing;
         _requestStream = request.Content as GrpcStreamingContent;
         Method = request.RequestUri!.AbsolutePath;
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, _connectionClosing);
         if (options.Timeout is { } timeout)
         {
             if (timeout <= TimeSpan.Zero)
@@ -53,7 +55,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         }
 
         _cancellation = _cts.Token.UnsafeRegister(static state => ((GrpcCall<TResponse>)state!).OnCanceled(), this);
-        _responseTask = client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _cts.Token);
+        _responseTask = connection.SendAsync(request, _cts.Token);
 
         // A call that never got a response (connection refused) must release its writers,
         // which would otherwise wait for a request stream that never opens.
@@ -303,6 +305,11 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         else if (_disposed)
         {
             _status = new GrpcStatus(StatusCode.Cancelled, "grpc: the call was disposed");
+            failure = _status.Value.ToException();
+        }
+        else if (_connectionClosing.IsCancellationRequested)
+        {
+            _status = new GrpcStatus(StatusCode.Cancelled, "grpc: the client connection is closing");
             failure = _status.Value.ToException();
         }
         else if (_cts.IsCancellationRequested)

@@ -14,6 +14,9 @@ internal static class TransportFailure
         HttpProtocolException protocol => FromHttp2ErrorCode(protocol.ErrorCode, protocol.Message),
         HttpRequestException request => new GrpcStatus(StatusCode.Unavailable, "connection error: " + Describe(request)),
         IOException io => new GrpcStatus(StatusCode.Unavailable, "transport: " + Describe(io)),
+
+        // What HttpClient throws once its GrpcConnection has been disposed.
+        ObjectDisposedException => new GrpcStatus(StatusCode.Cancelled, "grpc: the client connection is closing"),
         _ => null,
     };
 

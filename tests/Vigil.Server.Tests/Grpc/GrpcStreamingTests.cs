@@ -289,4 +289,23 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
         Assert.Equal(StatusCode.OK, call.Status?.Code);
         await Assert.ThrowsAsync<InvalidOperationException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 12 }).AsTask());
     }
+
+    [Fact]
+    public async Task DisposingTheConnection_FailsOpenCallsWithAStatus()
+    {
+        const long id = 7004;
+        var connection = new GrpcConnection(_fixture.Address);
+        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.Equal(id, (await call.ReadAsync())!.ID);
+        var pending = call.ReadAsync().AsTask();
+
+        await connection.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => pending.WaitAsync(Guard));
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Equal("grpc: the client connection is closing", error.Detail);
+        Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
+        Assert.Throws<ObjectDisposedException>(() => connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser));
+    }
 }
