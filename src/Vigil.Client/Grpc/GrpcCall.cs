@@ -279,6 +279,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     private TResponse? EndWith(GrpcStatus status)
     {
         _status ??= status;
+        OnEnding();
         return _status.Value.Code == StatusCode.OK ? null : throw _status.Value.ToException();
     }
 
@@ -316,6 +317,14 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         {
             _status = DeadlineExceeded;
             failure = _status.Value.ToException();
+        }
+        else if (_response?.TrailingHeaders is { } trailers && TransportFailure.FromHeaders(trailers) is { Code: not StatusCode.OK } sent)
+        {
+            // The server's error arrived before the connection failed; it is the outcome. (An
+            // OK is not trusted here: responses before it may have been lost with the stream.)
+            _trailers = trailers;
+            _status = sent;
+            failure = sent.ToException();
         }
         else if (TransportFailure.ToStatus(exception) is { } transport)
         {

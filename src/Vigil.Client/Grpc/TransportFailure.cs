@@ -59,6 +59,9 @@ internal static class TransportFailure
     {
         var code = errorCode switch
         {
+            // NO_ERROR: the server closed the connection or stream without a fault, which in
+            // practice is a shutdown (GOAWAY) racing the stream's end; worth a retry.
+            0x0 => StatusCode.Unavailable,
             0x7 => StatusCode.Unavailable,        // REFUSED_STREAM: never processed, safe to retry
             0x8 => StatusCode.Cancelled,          // CANCEL
             0xb => StatusCode.ResourceExhausted,  // ENHANCE_YOUR_CALM
