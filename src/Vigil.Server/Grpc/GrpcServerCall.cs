@@ -214,9 +214,19 @@ internal sealed class GrpcServerCall
 
     private void CancelPendingRead()
     {
-        if (!_completed)
+        if (_completed)
+        {
+            return;
+        }
+
+        try
         {
             _httpContext.Request.BodyReader.CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Kestrel throws here once the stream is aborted; a read then fails by itself.
+            // Letting it escape would fail the cancellation of the call's token.
         }
     }
 

@@ -26,7 +26,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     public async Task ClientTimeout_IsDeadlineExceeded_AndTheHandlerTokenFires()
     {
         var id = Guid.NewGuid().ToString();
-        var options = new CallOptions { Timeout = TimeSpan.FromMilliseconds(300) };
+        var options = new CallOptions { Timeout = TimeSpan.FromSeconds(1) };
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             _connection.UnaryAsync(TestServices.Wait, new PutRequest { Key = ByteString.CopyFromUtf8(id) }, PutResponse.Parser, options));
@@ -45,7 +45,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
         var response = await raw.SendAsync(
             TestServices.Wait,
             RawGrpcClient.Frame(new PutRequest { Key = ByteString.CopyFromUtf8(id) }),
-            headers: [new("grpc-timeout", "200m")]);
+            headers: [new("grpc-timeout", "1S")]);
 
         Assert.True(response.IsTrailersOnly);
         Assert.Equal(StatusCode.DeadlineExceeded, response.GrpcStatus);
@@ -75,7 +75,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
             TestServices.Count,
             new RangeRequest { Key = ByteString.CopyFromUtf8(id), Limit = 1, Serializable = true },
             RangeResponse.Parser,
-            new CallOptions { Timeout = TimeSpan.FromMilliseconds(500) });
+            new CallOptions { Timeout = TimeSpan.FromSeconds(1) });
 
         // The one message may or may not arrive before the deadline; the read after it waits
         // until the deadline ends it.

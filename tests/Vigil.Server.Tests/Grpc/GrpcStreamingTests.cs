@@ -156,6 +156,37 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     }
 
     [Fact]
+    public async Task ClientResets_LeaveNoErrorsInTheServerLog()
+    {
+        // Aborts of every kind while the handler waits in a read: dispose, caller token,
+        // connection disposed. Kestrel reports them through several paths at once.
+        await using var server = await GrpcTestServer.StartAsync(_fixture.Services.CreateTable());
+        for (var round = 0; round < 3; round++)
+        {
+            var id = 7100 + (round * 10);
+            var connection = new GrpcConnection(server.Address);
+            using var cts = new CancellationTokenSource();
+            var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions { CancellationToken = cts.Token });
+            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+            Assert.Equal(id, (await call.ReadAsync())!.ID);
+
+            switch (round)
+            {
+                case 0: await call.DisposeAsync(); break;
+                case 1: cts.Cancel(); break;
+                default: await connection.DisposeAsync(); break;
+            }
+
+            await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard);
+            await server.WaitForRequestFinishedAsync(TestServices.Hold, round + 1);
+            await call.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+
+        Assert.Empty(server.Problems);
+    }
+
+    [Fact]
     public async Task Duplex_HalfCloseThenDispose_CancelsTheHandlerToken()
     {
         const long id = 7002;
