@@ -172,9 +172,15 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
 
             switch (round)
             {
-                case 0: await call.DisposeAsync(); break;
-                case 1: cts.Cancel(); break;
-                default: await connection.DisposeAsync(); break;
+                case 0:
+                    await call.DisposeAsync();
+                    break;
+                case 1:
+                    cts.Cancel();
+                    break;
+                default:
+                    await connection.DisposeAsync();
+                    break;
             }
 
             await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard);
