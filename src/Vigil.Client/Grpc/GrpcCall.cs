@@ -15,6 +15,10 @@ namespace Vigil.Client.Grpc;
 public abstract class GrpcCall<TResponse> : IAsyncDisposable
     where TResponse : class, IMessage<TResponse>
 {
+    // CancellationTokenSource.CancelAfter takes at most uint.MaxValue - 1 milliseconds
+    // (about 49 days); longer timeouts are sent but not armed locally.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly MessageParser<TResponse> _parser;
     private readonly CallOptions _options;
     private readonly CancellationToken _connectionClosing;
@@ -48,7 +52,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
                 return;
             }
 
-            if (timeout <= GrpcCallLimits.LongestTimer)
+            if (timeout <= LongestTimer)
             {
                 _cts.CancelAfter(timeout);
             }
