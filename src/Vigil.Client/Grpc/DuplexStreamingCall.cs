@@ -19,8 +19,8 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private bool _requestsCompleted;
 
-    internal DuplexStreamingCall(HttpClient client, HttpRequestMessage request, GrpcStreamingContent content, MessageParser<TResponse> parser, CallOptions options)
-        : base(client, request, parser, options)
+    internal DuplexStreamingCall(GrpcConnection connection, HttpRequestMessage request, GrpcStreamingContent content, MessageParser<TResponse> parser, CallOptions options)
+        : base(connection, request, parser, options)
     {
         _content = content;
     }
@@ -43,7 +43,7 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
                 throw new InvalidOperationException("The requests of this call were completed; no more can be written.");
             }
 
-            if (EndedStatus is not null || IsCanceled)
+            if (EndedStatus is not null || CannotSend)
             {
                 throw WriteFailure(null, cancellationToken);
             }
@@ -90,6 +90,4 @@ public sealed class DuplexStreamingCall<TRequest, TResponse> : GrpcCall<TRespons
             _writeLock.Release();
         }
     }
-
-    private protected override void OnEnding() => _content.Abort();
 }

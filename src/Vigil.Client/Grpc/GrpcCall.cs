@@ -15,11 +15,17 @@ namespace Vigil.Client.Grpc;
 public abstract class GrpcCall<TResponse> : IAsyncDisposable
     where TResponse : class, IMessage<TResponse>
 {
+    // CancellationTokenSource.CancelAfter takes at most uint.MaxValue - 1 milliseconds
+    // (about 49 days); longer timeouts are sent but not armed locally.
+    private static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly MessageParser<TResponse> _parser;
     private readonly CallOptions _options;
+    private readonly CancellationToken _connectionClosing;
     private readonly CancellationTokenSource _cts;
     private readonly CancellationTokenRegistration _cancellation;
     private readonly Task<HttpResponseMessage>? _responseTask;
+    private readonly GrpcStreamingContent? _requestStream;
     private HttpResponseMessage? _response;
     private PipeReader? _body;
     private GrpcFrameReader? _reader;
@@ -28,12 +34,14 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     private volatile bool _disposed;
     private int _disposeStarted;
 
-    private protected GrpcCall(HttpClient client, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
+    private protected GrpcCall(GrpcConnection connection, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
     {
         _parser = parser;
         _options = options;
+        _connectionClosing = connection.Closing;
+        _requestStream = request.Content as GrpcStreamingContent;
         Method = request.RequestUri!.AbsolutePath;
-        _cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken);
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(options.CancellationToken, _connectionClosing);
         if (options.Timeout is { } timeout)
         {
             if (timeout <= TimeSpan.Zero)
@@ -44,14 +52,14 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
                 return;
             }
 
-            if (timeout <= GrpcCallLimits.LongestTimer)
+            if (timeout <= LongestTimer)
             {
                 _cts.CancelAfter(timeout);
             }
         }
 
         _cancellation = _cts.Token.UnsafeRegister(static state => ((GrpcCall<TResponse>)state!).OnCanceled(), this);
-        _responseTask = client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, _cts.Token);
+        _responseTask = connection.SendAsync(request, _cts.Token);
 
         // A call that never got a response (connection refused) must release its writers,
         // which would otherwise wait for a request stream that never opens.
@@ -181,21 +189,13 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         _response?.Dispose();
         _cancellation.Dispose();
         _cts.Dispose();
-        GC.SuppressFinalize(this);
-    }
-
-    /// <summary>
-    /// Called when the call is canceled (by the caller, the deadline, a failure or disposal),
-    /// possibly more than once and from a timer thread.
-    /// </summary>
-    private protected virtual void OnEnding()
-    {
     }
 
     /// <summary>The status if the call has ended: for writers that must not write any more.</summary>
     private protected GrpcStatus? EndedStatus => _status;
 
-    private protected bool IsCanceled => _cts.IsCancellationRequested;
+    /// <summary>True once the call can no longer take requests: canceled, or its HTTP request failed.</summary>
+    private protected bool CannotSend => _cts.IsCancellationRequested || _responseTask is null || (_responseTask.IsCompleted && !_responseTask.IsCompletedSuccessfully);
 
     /// <summary>
     /// The failure to report when a request could not be written. Cancellation and a failed
@@ -283,6 +283,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
     private TResponse? EndWith(GrpcStatus status)
     {
         _status ??= status;
+        OnEnding();
         return _status.Value.Code == StatusCode.OK ? null : throw _status.Value.ToException();
     }
 
@@ -311,10 +312,23 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
             _status = new GrpcStatus(StatusCode.Cancelled, "grpc: the call was disposed");
             failure = _status.Value.ToException();
         }
+        else if (_connectionClosing.IsCancellationRequested)
+        {
+            _status = new GrpcStatus(StatusCode.Cancelled, "grpc: the client connection is closing");
+            failure = _status.Value.ToException();
+        }
         else if (_cts.IsCancellationRequested)
         {
             _status = DeadlineExceeded;
             failure = _status.Value.ToException();
+        }
+        else if (_response?.TrailingHeaders is { } trailers && TransportFailure.FromHeaders(trailers) is { Code: not StatusCode.OK } sent)
+        {
+            // The server's error arrived before the connection failed; it is the outcome. (An
+            // OK is not trusted here: responses before it may have been lost with the stream.)
+            _trailers = trailers;
+            _status = sent;
+            failure = sent.ToException();
         }
         else if (TransportFailure.ToStatus(exception) is { } transport)
         {
@@ -338,6 +352,11 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         _response?.Dispose();
         OnEnding();
     }
+
+    // Called when the call is canceled (by the caller, the deadline, a failure or disposal) or
+    // its HTTP request fails, possibly more than once and from a timer thread: releases the
+    // duplex request stream's copy loop and any writer waiting for room in it.
+    private void OnEnding() => _requestStream?.Abort();
 
     private void Abort()
     {

@@ -18,6 +18,7 @@ public sealed class GrpcConnection : IDisposable, IAsyncDisposable
     private const string UserAgent = "vigil-dotnet/1.0";
 
     private readonly HttpClient _client;
+    private readonly CancellationTokenSource _closing = new();
     private readonly string _origin;
     private readonly ConcurrentDictionary<string, Uri> _methodUris = new(StringComparer.Ordinal);
 
@@ -110,7 +111,7 @@ public sealed class GrpcConnection : IDisposable, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(responseParser);
         options ??= CallOptions.Default;
         var httpRequest = CreateRequest(method, new GrpcMessageContent(request), options);
-        return new ServerStreamingCall<TResponse>(_client, httpRequest, responseParser, options);
+        return new ServerStreamingCall<TResponse>(this, httpRequest, responseParser, options);
     }
 
     /// <summary>
@@ -130,21 +131,36 @@ public sealed class GrpcConnection : IDisposable, IAsyncDisposable
         options ??= CallOptions.Default;
         var content = new GrpcStreamingContent();
         var httpRequest = CreateRequest(method, content, options);
-        return new DuplexStreamingCall<TRequest, TResponse>(_client, httpRequest, content, responseParser, options);
+        return new DuplexStreamingCall<TRequest, TResponse>(this, httpRequest, content, responseParser, options);
     }
 
-    /// <summary>Closes the connections; calls still running fail.</summary>
-    public void Dispose() => _client.Dispose();
+    /// <summary>Cancels the calls still running (they fail with CANCELLED) and closes the connections.</summary>
+    public void Dispose()
+    {
+        if (!_closing.IsCancellationRequested)
+        {
+            // HttpClient alone would keep HTTP/2 connections open until their streams end.
+            _closing.Cancel();
+            _client.Dispose();
+        }
+    }
 
-    /// <summary>Closes the connections; calls still running fail.</summary>
+    /// <summary>Cancels the calls still running (they fail with CANCELLED) and closes the connections.</summary>
     public ValueTask DisposeAsync()
     {
-        _client.Dispose();
+        Dispose();
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Fires when the connection is disposed; every call links it into its own cancellation.</summary>
+    internal CancellationToken Closing => _closing.Token;
+
+    internal Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
     private HttpRequestMessage CreateRequest(string method, HttpContent content, CallOptions options)
     {
+        ObjectDisposedException.ThrowIf(_closing.IsCancellationRequested, this);
         ArgumentException.ThrowIfNullOrEmpty(method);
         if (method[0] != '/')
         {

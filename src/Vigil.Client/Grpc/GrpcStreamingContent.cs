@@ -11,6 +11,8 @@ namespace Vigil.Client.Grpc;
 internal sealed class GrpcStreamingContent : HttpContent
 {
     private readonly Pipe _pipe = new(new PipeOptions(useSynchronizationContext: false));
+    private int _attempts;
+    private volatile bool _sentAny;
 
     public GrpcStreamingContent()
     {
@@ -32,8 +34,17 @@ internal sealed class GrpcStreamingContent : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
+    // HttpClient sends the body again when a server refuses the stream or its connection
+    // goes away (GOAWAY) before processing it. That is fine while nothing has left the pipe
+    // yet; once frames were sent they are gone, and sending the rest would corrupt the
+    // stream, so such a retry fails instead.
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        if (Interlocked.Increment(ref _attempts) > 1 && _sentAny)
+        {
+            throw new InvalidOperationException("The requests of this duplex call were partly sent on a connection that failed; they cannot be sent again.");
+        }
+
         var reader = _pipe.Reader;
         try
         {
@@ -41,13 +52,14 @@ internal sealed class GrpcStreamingContent : HttpContent
             {
                 var result = await reader.ReadAsync(cancellationToken);
                 var buffer = result.Buffer;
-                foreach (var segment in buffer)
-                {
-                    await stream.WriteAsync(segment, cancellationToken);
-                }
-
                 if (!buffer.IsEmpty)
                 {
+                    _sentAny = true;
+                    foreach (var segment in buffer)
+                    {
+                        await stream.WriteAsync(segment, cancellationToken);
+                    }
+
                     await stream.FlushAsync(cancellationToken);
                 }
 
@@ -65,8 +77,9 @@ internal sealed class GrpcStreamingContent : HttpContent
 
             await reader.CompleteAsync();
         }
-        catch (Exception ex)
+        catch (Exception ex) when (_sentAny)
         {
+            // Writers learn that their requests can no longer be sent.
             await reader.CompleteAsync(ex);
             throw;
         }

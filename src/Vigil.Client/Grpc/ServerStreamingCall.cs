@@ -10,8 +10,8 @@ namespace Vigil.Client.Grpc;
 public sealed class ServerStreamingCall<TResponse> : GrpcCall<TResponse>
     where TResponse : class, IMessage<TResponse>
 {
-    internal ServerStreamingCall(HttpClient client, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
-        : base(client, request, parser, options)
+    internal ServerStreamingCall(GrpcConnection connection, HttpRequestMessage request, MessageParser<TResponse> parser, CallOptions options)
+        : base(connection, request, parser, options)
     {
     }
 }

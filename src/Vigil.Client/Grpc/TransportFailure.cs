@@ -14,6 +14,9 @@ internal static class TransportFailure
         HttpProtocolException protocol => FromHttp2ErrorCode(protocol.ErrorCode, protocol.Message),
         HttpRequestException request => new GrpcStatus(StatusCode.Unavailable, "connection error: " + Describe(request)),
         IOException io => new GrpcStatus(StatusCode.Unavailable, "transport: " + Describe(io)),
+
+        // What HttpClient throws once its GrpcConnection has been disposed.
+        ObjectDisposedException => new GrpcStatus(StatusCode.Cancelled, "grpc: the client connection is closing"),
         _ => null,
     };
 
@@ -56,6 +59,9 @@ internal static class TransportFailure
     {
         var code = errorCode switch
         {
+            // NO_ERROR: the server closed the connection or stream without a fault, which in
+            // practice is a shutdown (GOAWAY) racing the stream's end; worth a retry.
+            0x0 => StatusCode.Unavailable,
             0x7 => StatusCode.Unavailable,        // REFUSED_STREAM: never processed, safe to retry
             0x8 => StatusCode.Cancelled,          // CANCEL
             0xb => StatusCode.ResourceExhausted,  // ENHANCE_YOUR_CALM

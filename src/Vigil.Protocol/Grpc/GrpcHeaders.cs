@@ -6,6 +6,7 @@ namespace Vigil.Protocol.Grpc;
 /// </summary>
 public static class GrpcHeaders
 {
+    /// <summary>The HTTP content-type header.</summary>
     public const string ContentType = "content-type";
 
     /// <summary>The content type every gRPC request and response carries.</summary>
@@ -29,10 +30,16 @@ public static class GrpcHeaders
     /// <summary>Header listing the message encodings the sender can decode.</summary>
     public const string AcceptEncoding = "grpc-accept-encoding";
 
+    /// <summary>Request header every gRPC client sends, with <see cref="TEValue"/>, to say it reads trailers.</summary>
     public const string TE = "te";
+
+    /// <summary>The only value of <see cref="TE"/>.</summary>
     public const string TEValue = "trailers";
 
+    /// <summary>The <c>grpc-encoding</c> of uncompressed messages (same as no header).</summary>
     public const string IdentityEncoding = "identity";
+
+    /// <summary>The one compression <see cref="GrpcFrameReader"/> can decode.</summary>
     public const string GzipEncoding = "gzip";
 
     /// <summary>The encodings <see cref="GrpcFrameReader"/> can decode, as sent in <see cref="AcceptEncoding"/>.</summary>

@@ -7,6 +7,10 @@ namespace Vigil.Server.Grpc;
 /// <summary>Configures Kestrel to serve gRPC on client URLs, as etcd's <c>--listen-client-urls</c> does.</summary>
 public static class GrpcKestrelSetup
 {
+    // What "infinite" idle time becomes: long enough to never matter, short enough that
+    // Kestrel's timestamp arithmetic cannot overflow.
+    private static readonly TimeSpan LongestIdleTimeout = TimeSpan.FromDays(365);
+
     /// <summary>Applies <paramref name="options"/> to all of Kestrel's connections.</summary>
     public static void ApplyTransportOptions(this KestrelServerOptions kestrel, GrpcTransportOptions options)
     {
@@ -18,7 +22,11 @@ public static class GrpcKestrelSetup
         http2.InitialStreamWindowSize = options.InitialStreamWindowSize;
         http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
         http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
-        kestrel.Limits.KeepAliveTimeout = options.IdleConnectionTimeout;
+        // Kestrel stores an infinite keep-alive timeout as TimeSpan.MaxValue, and its HTTP/2
+        // connections add that to the current time: it overflows and every connection is
+        // closed (GOAWAY) at the next heartbeat, one second after it opened.
+        var idle = options.IdleConnectionTimeout;
+        kestrel.Limits.KeepAliveTimeout = idle == Timeout.InfiniteTimeSpan || idle > LongestIdleTimeout ? LongestIdleTimeout : idle;
     }
 
     /// <summary>

@@ -65,7 +65,7 @@ internal sealed class GrpcServerCall
             }
 
             await method.InvokeAsync(this);
-            status = DeadlineFired ? DeadlineExceeded : GrpcStatus.Ok;
+            status = _clientAborted ? null : DeadlineFired ? DeadlineExceeded : GrpcStatus.Ok;
         }
         catch (Exception ex)
         {
@@ -99,8 +99,16 @@ internal sealed class GrpcServerCall
             // Kestrel reports a client's RST_STREAM or a dropped connection this way, possibly
             // before RequestAborted has fired; the call's token must fire all the same.
             _clientAborted = true;
-            _cts.Cancel();
-            throw new OperationCanceledException("The client closed the stream.", ex, _cts.Token);
+            try
+            {
+                _cts.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+                // A read racing the end of the call: there is no token left to fire.
+            }
+
+            throw new OperationCanceledException("The client closed the stream.", ex);
         }
     }
 
@@ -214,9 +222,19 @@ internal sealed class GrpcServerCall
 
     private void CancelPendingRead()
     {
-        if (!_completed)
+        if (_completed)
+        {
+            return;
+        }
+
+        try
         {
             _httpContext.Request.BodyReader.CancelPendingRead();
+        }
+        catch (Exception ex) when (ex is IOException or ConnectionAbortedException or InvalidOperationException or ObjectDisposedException)
+        {
+            // Kestrel throws here once the stream is aborted; a read then fails by itself.
+            // Letting it escape would fail the cancellation of the call's token.
         }
     }
 

@@ -42,8 +42,9 @@ public sealed class GrpcTransportOptions
 
     /// <summary>
     /// How long a connection with no open stream stays open. Default infinite: etcd never
-    /// closes idle client connections, and clients such as etcdctl keep one connection for
-    /// all calls. Dead peers are found by the keepalive PING instead.
+    /// closes idle client connections, and its clients keep one connection for all calls;
+    /// dead peers are found by the keepalive PING instead. (Applied to Kestrel as one year:
+    /// Kestrel's own "infinite" closes HTTP/2 connections at once.)
     /// </summary>
     public TimeSpan IdleConnectionTimeout { get; set; } = Timeout.InfiniteTimeSpan;
 }

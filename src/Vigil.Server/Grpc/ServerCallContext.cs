@@ -19,7 +19,11 @@ public sealed class ServerCallContext
     /// <summary>When the client's <c>grpc-timeout</c> expires (UTC); null when it sent none.</summary>
     public DateTime? Deadline { get; }
 
-    /// <summary>Fires when the client goes away, the deadline passes or the server shuts down.</summary>
+    /// <summary>
+    /// Fires when the client goes away (RST_STREAM or a lost connection), the deadline passes
+    /// or the server shuts down. It never fires after the handler has returned, so work that
+    /// must stop with the call has to be awaited by the handler.
+    /// </summary>
     public CancellationToken CancellationToken { get; }
 
     /// <summary>The underlying HTTP/2 request; for anything the other members do not cover.</summary>

@@ -44,7 +44,17 @@ public sealed class GrpcKestrelSetupTests
         Assert.Equal(1024 * 1024, http2.InitialStreamWindowSize);
         Assert.Equal(TimeSpan.FromHours(2), http2.KeepAlivePingDelay);
         Assert.Equal(TimeSpan.FromSeconds(20), http2.KeepAlivePingTimeout);
-        Assert.Equal(TimeSpan.MaxValue, kestrel.Limits.KeepAliveTimeout); // Kestrel's spelling of "infinite"
+        Assert.Equal(TimeSpan.FromDays(365), kestrel.Limits.KeepAliveTimeout);
+    }
+
+    [Fact]
+    public void ApplyTransportOptions_FiniteIdleTimeoutIsKept()
+    {
+        var kestrel = new KestrelServerOptions();
+
+        kestrel.ApplyTransportOptions(new GrpcTransportOptions { IdleConnectionTimeout = TimeSpan.FromMinutes(5) });
+
+        Assert.Equal(TimeSpan.FromMinutes(5), kestrel.Limits.KeepAliveTimeout);
     }
 
     [Fact]

@@ -24,7 +24,28 @@ public sealed class GrpcServerLifetimeTests
 
         Assert.Equal("canceled", await services.Signal(1.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask().WaitAsync(Guard));
+        // Either the server's own status ("grpc: the server has been stopped") or, when
+        // HttpClient drops the finished stream with the closing connection, the transport's;
+        // both are UNAVAILABLE, which etcd clients answer by reconnecting.
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        await stop.WaitAsync(Guard);
+    }
+
+    [Fact]
+    public async Task ServerShutdown_EndsTheCallWithServerStoppedInTrailers()
+    {
+        var services = new TestServices();
+        var server = await GrpcTestServer.StartAsync(services.CreateTable());
+        using var raw = new RawGrpcClient(server.Address);
+        var response = raw.SendAsync(TestServices.Hold, RawGrpcClient.Frame(new LeaseKeepAliveRequest { ID = 2 }));
+        await services.Started("2").Task.WaitAsync(Guard);
+
+        var stop = server.DisposeAsync().AsTask();
+
+        var ended = await response.WaitAsync(Guard);
+        Assert.Equal(StatusCode.Unavailable, ended.GrpcStatus);
+        Assert.Equal("grpc: the server has been stopped", ended.GrpcMessage);
+        Assert.Equal(["14"], ended.Trailers.GetValues("grpc-status"));
         await stop.WaitAsync(Guard);
     }
 

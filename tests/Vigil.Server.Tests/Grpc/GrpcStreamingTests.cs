@@ -156,6 +156,43 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     }
 
     [Fact]
+    public async Task ClientResets_LeaveNoErrorsInTheServerLog()
+    {
+        // Aborts of every kind while the handler waits in a read: dispose, caller token,
+        // connection disposed. Kestrel reports them through several paths at once.
+        await using var server = await GrpcTestServer.StartAsync(_fixture.Services.CreateTable());
+        for (var round = 0; round < 3; round++)
+        {
+            var id = 7100 + (round * 10);
+            var connection = new GrpcConnection(server.Address);
+            using var cts = new CancellationTokenSource();
+            var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions { CancellationToken = cts.Token });
+            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+            Assert.Equal(id, (await call.ReadAsync())!.ID);
+
+            switch (round)
+            {
+                case 0:
+                    await call.DisposeAsync();
+                    break;
+                case 1:
+                    cts.Cancel();
+                    break;
+                default:
+                    await connection.DisposeAsync();
+                    break;
+            }
+
+            await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard);
+            await server.WaitForRequestFinishedAsync(TestServices.Hold, round + 1);
+            await call.DisposeAsync();
+            await connection.DisposeAsync();
+        }
+
+        Assert.Empty(server.Problems);
+    }
+
+    [Fact]
     public async Task Duplex_HalfCloseThenDispose_CancelsTheHandlerToken()
     {
         const long id = 7002;
@@ -237,5 +274,75 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
             _connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = i }, RangeResponse.Parser)));
 
         Assert.Equal(Enumerable.Range(0, 500).Select(i => (long)i), results.Select(r => r.Count));
+    }
+
+    [Fact]
+    public async Task Duplex_ToARefusedEndpoint_WritesFailWithUnavailable()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        await using var connection = new GrpcConnection($"http://127.0.0.1:{port}");
+        await using var call = connection.Duplex<PutRequest, PutResponse>("/etcdserverpb.KV/Put", PutResponse.Parser);
+        var large = new PutRequest { Value = ByteString.CopyFrom(new byte[200_000]) };
+
+        // Larger than the request buffer: a write has to wait for the stream, which never opens.
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                await call.WriteAsync(large).AsTask().WaitAsync(Guard);
+            }
+        });
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        var readError = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        Assert.Equal(StatusCode.Unavailable, readError.StatusCode);
+    }
+
+    [Fact]
+    public async Task Duplex_UnknownMethod_ReadReportsUnimplemented()
+    {
+        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("/etcdserverpb.Lease/Nope", LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+
+        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
+        Assert.Equal("unknown method Nope for service etcdserverpb.Lease", error.Detail);
+        Assert.Same(call.Trailers, await call.GetResponseHeadersAsync());
+        await Assert.ThrowsAsync<RpcException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 2 }).AsTask());
+    }
+
+    [Fact]
+    public async Task Duplex_ServerEndsFirst_WhileClientStillOpen()
+    {
+        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.First, LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 11 });
+
+        Assert.Equal(11, (await call.ReadAsync().AsTask().WaitAsync(Guard))!.ID);
+        Assert.Null(await call.ReadAsync().AsTask().WaitAsync(Guard));
+        Assert.Equal(StatusCode.OK, call.Status?.Code);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 12 }).AsTask());
+    }
+
+    [Fact]
+    public async Task DisposingTheConnection_FailsOpenCallsWithAStatus()
+    {
+        const long id = 7004;
+        var connection = new GrpcConnection(_fixture.Address);
+        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
+        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.Equal(id, (await call.ReadAsync())!.ID);
+        var pending = call.ReadAsync().AsTask();
+
+        await connection.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => pending.WaitAsync(Guard));
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
+        Assert.Equal("grpc: the client connection is closing", error.Detail);
+        Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
+        Assert.Throws<ObjectDisposedException>(() => connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser));
     }
 }

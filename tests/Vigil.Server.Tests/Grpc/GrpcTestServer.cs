@@ -59,6 +59,20 @@ internal sealed class GrpcTestServer : IAsyncDisposable
 
     public Task StopAsync() => _app.StopAsync();
 
+    /// <summary>Waits until the server has finished a request to <paramref name="path"/> (ASP.NET Core logs it).</summary>
+    public async Task WaitForRequestFinishedAsync(string path, int count = 1)
+    {
+        using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (Log.Entries.Count(e => e.Message.StartsWith("Request finished", StringComparison.Ordinal) && e.Message.Contains(path, StringComparison.Ordinal)) < count)
+        {
+            await Task.Delay(20, guard.Token);
+        }
+    }
+
+    /// <summary>Entries at Warning or above, which a clean call never produces.</summary>
+    public IEnumerable<string> Problems =>
+        Log.Entries.Where(e => e.Level >= LogLevel.Warning).Select(e => $"{e.Category}: {e.Message} {e.Exception}");
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

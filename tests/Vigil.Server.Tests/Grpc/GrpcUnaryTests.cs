@@ -207,4 +207,20 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Equal("canceled", await _fixture.Services.Signal(id).Task.WaitAsync(TimeSpan.FromSeconds(30)));
     }
+
+    [Fact]
+    public async Task IdleConnection_IsNotClosedByTheServer()
+    {
+        // Regression: an "infinite" idle timeout handed to Kestrel as is made it close every
+        // HTTP/2 connection at its next one-second heartbeat. Waiting past two heartbeats
+        // shows the connection survives; the second call must reuse it.
+        await using var connection = new GrpcConnection(_fixture.Address);
+        var ids = _fixture.Services.ConnectionIds;
+        var before = ids.Keys.ToHashSet();
+        await connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser);
+
+        Assert.Single(ids.Keys.Except(before));
+    }
 }

@@ -20,6 +20,7 @@ internal sealed class TestServices
     public const string Count = "/test.Stream/Count";
     public const string KeepAlive = "/etcdserverpb.Lease/LeaseKeepAlive";
     public const string Hold = "/test.Duplex/Hold";
+    public const string First = "/test.Duplex/First";
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string>> _signals = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
@@ -48,6 +49,12 @@ internal sealed class TestServices
         table.AddServerStreaming<RangeRequest, RangeResponse>(Count, RangeRequest.Parser, CountAsync);
         table.AddDuplexStreaming<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(KeepAlive, LeaseKeepAliveRequest.Parser, EchoKeepAlivesAsync);
         table.AddDuplexStreaming<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(Hold, LeaseKeepAliveRequest.Parser, HoldAsync);
+        table.AddDuplexStreaming<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(First, LeaseKeepAliveRequest.Parser, async (requests, responses, _) =>
+        {
+            // Answers the first request and ends the call without waiting for the client.
+            var first = await requests.ReadAsync() ?? throw new RpcException(StatusCode.InvalidArgument, "no request");
+            await responses.WriteAsync(new LeaseKeepAliveResponse { ID = first.ID });
+        });
         return table;
     }
 
