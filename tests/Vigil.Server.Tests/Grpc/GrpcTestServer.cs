@@ -39,6 +39,10 @@ internal sealed class GrpcTestServer : IAsyncDisposable
         builder.Logging.AddProvider(log);
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Vigil.Server.Grpc", LogLevel.Debug);
+
+        // The test output holds Vigil.Server's appsettings.json, which quiets ASP.NET Core;
+        // WaitForRequestFinishedAsync reads the hosting layer's "Request finished" entries.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ApplyTransportOptions(new GrpcTransportOptions());
