@@ -92,3 +92,37 @@ public class GoDurationTests
         Assert.Equal(TimeSpan.FromMinutes(10), new VigilOptions().GetWatchProgressNotifyInterval());
     }
 }
+
+public class AutoCompactionOptionTests
+{
+    private static Core.Compaction.AutoCompactionOptions Parse(string mode, string retention)
+    {
+        var target = new Core.Compaction.AutoCompactionOptions();
+        new VigilOptions { AutoCompactionMode = mode, AutoCompactionRetention = retention }.ConfigureAutoCompaction(target);
+        return target;
+    }
+
+    [Fact]
+    public void PeriodicTakesDurationsOrHoursAsEtcdDoes()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(30), Parse("periodic", "30m").Period);
+        Assert.Equal(TimeSpan.FromHours(2), Parse("periodic", "2").Period);
+        Assert.False(Parse("periodic", "0").Enabled);
+    }
+
+    [Fact]
+    public void RevisionTakesACountOfRevisions()
+    {
+        var options = Parse("revision", "1000");
+        Assert.Equal((Core.Compaction.AutoCompactionMode.Revision, 1000L), (options.Mode, options.Revisions));
+        Assert.True(options.Enabled);
+        Assert.Throws<OptionsException>(() => Parse("revision", "1h"));
+    }
+
+    [Fact]
+    public void UnknownModesAreRejected()
+    {
+        Assert.Throws<OptionsException>(() => Parse("hourly", "1"));
+        Assert.Throws<OptionsException>(() => CommandLine.Parse(["--auto-compaction-modes", "revision"]));
+    }
+}
