@@ -127,12 +127,10 @@ internal sealed class Http2InboundRewriter
     /// <summary>The input has ended: passes on what is held back, so the server sees the same truncated stream.</summary>
     public void Complete(IBufferWriter<byte> output)
     {
-        if (_state == State.PassThrough)
+        if (_state != State.PassThrough && (_block.IsOpen || _frameHeaderFilled > 0))
         {
-            return;
+            GiveUp(output, _frameHeader.AsSpan(0, _frameHeaderFilled));
         }
-
-        GiveUp(output, _frameHeader.AsSpan(0, _frameHeaderFilled));
     }
 
     private ReadOnlySpan<byte> MatchPreface(ReadOnlySpan<byte> input, IBufferWriter<byte> output)
