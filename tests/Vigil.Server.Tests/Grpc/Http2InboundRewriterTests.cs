@@ -86,6 +86,28 @@ public sealed class Http2InboundRewriterTests
     }
 
     [Fact]
+    public void BlocksAfterARewrite_WithoutAUrl_AreStillReencoded()
+    {
+        // Block 2 needs no rewrite itself, but refers to entries that block 1 made in the
+        // client's table only: passed on as it is, the server could not decode it.
+        var second = new HpackBlockBuilder()
+            .Indexed(3).Indexed(6).Indexed(66)
+            .Incremental(1, HostAndPort)
+            .Indexed(65).Indexed(64).Indexed(63)
+            .ToArray();
+        var third = new HpackBlockBuilder().Indexed(3).Indexed(6).Indexed(67).Indexed(62).Indexed(65).Indexed(64).Indexed(63).ToArray();
+        var input = Concat(Preface, Settings(), Headers(1, FirstRequest(Url)), Headers(3, second), Headers(5, third));
+        var rewriter = NewRewriter();
+
+        var output = Rewrite(rewriter, input);
+
+        Assert.DoesNotContain(Convert.ToHexString(Headers(3, second)), Convert.ToHexString(output), StringComparison.Ordinal);
+        var view = Read(output);
+        Assert.Equal(3, view.Blocks.Count);
+        Assert.All(view.Blocks, block => Assert.Equal(Expected, block.Headers.Fields));
+    }
+
+    [Fact]
     public void RewriteAfterBlocksPassedThrough_KeepsTheConnectionDecodable()
     {
         // Block 1 passes as it is (both tables get its five entries); block 2 brings a URL
