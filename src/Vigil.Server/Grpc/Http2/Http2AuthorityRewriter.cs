@@ -63,9 +63,14 @@ internal sealed class Http2AuthorityRewriter
         }
         finally
         {
-            // Kestrel is done with the connection; stop the pump even if the client sends nothing more.
+            // Kestrel is done with the connection (it may end first, e.g. on its idle timeout);
+            // stop the pump even if the client sends nothing more.
             await rewritten.Reader.CompleteAsync();
-            transport.Input.CancelPendingRead();
+            if (!pump.IsCompleted)
+            {
+                transport.Input.CancelPendingRead();
+            }
+
             await pump;
             connection.Transport = transport;
         }
