@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Vigil.Server.Grpc.Http2;
 
 namespace Vigil.Server.Grpc;
 
@@ -70,15 +71,19 @@ public static class GrpcKestrelSetup
             if (certificate is null)
             {
                 listen.Protocols = HttpProtocols.Http2;
-                return;
+            }
+            else
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.ServerCertificateChain = chain;
+                });
             }
 
-            listen.Protocols = HttpProtocols.Http1AndHttp2;
-            listen.UseHttps(https =>
-            {
-                https.ServerCertificate = certificate;
-                https.ServerCertificateChain = chain;
-            });
+            // Connection middleware runs in the order added: this one after TLS, on plain HTTP/2.
+            listen.Use(next => new Http2AuthorityRewriter(next, kestrel.Limits).OnConnectionAsync);
         }
 
         // Uri keeps the brackets of an IPv6 literal.

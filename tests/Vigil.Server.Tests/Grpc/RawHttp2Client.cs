@@ -1,0 +1,196 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Net.Sockets;
+using Vigil.Server.Grpc.Http2;
+
+namespace Vigil.Server.Tests.Grpc;
+
+/// <summary>
+/// A bare HTTP/2 client over one TCP (or TLS) connection that sends header blocks built by hand,
+/// for what HttpClient will not send: a URL as <c>:authority</c>, HPACK dynamic table references
+/// the way grpc-go makes them, undecodable blocks. Responses are decoded with one HPACK decoder
+/// for the connection.
+/// </summary>
+internal sealed class RawHttp2Client : IAsyncDisposable
+{
+    private const Http2FrameFlags Ack = (Http2FrameFlags)0x1;
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    private readonly TcpClient _tcp;
+    private readonly Stream _stream;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly ConcurrentDictionary<int, PendingResponse> _pending = new();
+    private readonly HpackDecoder _decoder = new(4096);
+    private readonly TaskCompletionSource<int> _goAway = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Task _reading;
+
+    private RawHttp2Client(TcpClient tcp, Stream stream)
+    {
+        _tcp = tcp;
+        _stream = stream;
+        _reading = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>Completes with the error code of the server's GOAWAY, or -1 when the connection closed without one.</summary>
+    public Task<int> GoAway => _goAway.Task;
+
+    /// <summary>Connects to <paramref name="address"/> (http:// for h2c, https:// for TLS with ALPN h2) and sends the preface and SETTINGS.</summary>
+    public static async Task<RawHttp2Client> ConnectAsync(string address, RemoteCertificateValidationCallback? validation = null)
+    {
+        var uri = new Uri(address);
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(uri.Host, uri.Port);
+        Stream stream = tcp.GetStream();
+        if (uri.Scheme == Uri.UriSchemeHttps)
+        {
+            var tls = new SslStream(stream);
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = uri.Host,
+                ApplicationProtocols = [SslApplicationProtocol.Http2],
+                RemoteCertificateValidationCallback = validation,
+            });
+            stream = tls;
+        }
+
+        var client = new RawHttp2Client(tcp, stream);
+        await client.WriteAsync(Http2Wire.Concat(Http2Wire.Preface, Http2Wire.Frame(Http2FrameType.Settings, 0, 0, [])));
+        return client;
+    }
+
+    /// <summary>Sends a request (HEADERS with <paramref name="headerBlock"/>, then <paramref name="body"/> as DATA) and waits for its response or reset.</summary>
+    public async Task<RawHttp2Response> SendAsync(int streamId, byte[] headerBlock, byte[] body)
+    {
+        var pending = _pending.GetOrAdd(streamId, _ => new PendingResponse());
+        await WriteAsync(Http2Wire.Concat(Http2Wire.Headers(streamId, headerBlock), Http2Wire.Data(streamId, body)));
+        return await pending.Completion.Task.WaitAsync(Timeout);
+    }
+
+    public async Task WriteAsync(byte[] bytes)
+    {
+        await _writeLock.WaitAsync();
+        try
+        {
+            await _stream.WriteAsync(bytes);
+            await _stream.FlushAsync();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _tcp.Dispose();
+        await _reading;
+        await _stream.DisposeAsync();
+        _writeLock.Dispose();
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        var header = new byte[9];
+        List<byte>? block = null;
+        var blockStream = 0;
+        var blockEndsStream = false;
+        try
+        {
+            while (true)
+            {
+                await _stream.ReadExactlyAsync(header);
+                var frame = Http2FrameHeader.Read(header);
+                var payload = new byte[frame.PayloadLength];
+                await _stream.ReadExactlyAsync(payload);
+                switch (frame.Type)
+                {
+                    case Http2FrameType.Settings when !frame.Has(Ack):
+                        await WriteAsync(Http2Wire.Frame(Http2FrameType.Settings, Ack, 0, []));
+                        break;
+                    case Http2FrameType.Ping when !frame.Has(Ack):
+                        await WriteAsync(Http2Wire.Frame(Http2FrameType.Ping, Ack, 0, payload));
+                        break;
+                    case Http2FrameType.Headers:
+                        {
+                            var start = frame.Has(Http2FrameFlags.Padded) ? 1 : 0;
+                            var end = payload.Length - (frame.Has(Http2FrameFlags.Padded) ? payload[0] : 0);
+                            start += frame.Has(Http2FrameFlags.Priority) ? 5 : 0;
+                            block = [.. payload[start..end]];
+                            blockStream = frame.StreamId;
+                            blockEndsStream = frame.Has(Http2FrameFlags.EndStream);
+                            break;
+                        }
+
+                    case Http2FrameType.Continuation:
+                        block!.AddRange(payload);
+                        break;
+                    case Http2FrameType.Data:
+                        Pending(frame.StreamId).Body.AddRange(payload);
+                        if (frame.Has(Http2FrameFlags.EndStream))
+                        {
+                            Pending(frame.StreamId).Complete(null);
+                        }
+
+                        break;
+                    case Http2FrameType.RstStream:
+                        Pending(frame.StreamId).Complete(BinaryPrimitives.ReadInt32BigEndian(payload));
+                        break;
+                    case Http2FrameType.GoAway:
+                        _goAway.TrySetResult(BinaryPrimitives.ReadInt32BigEndian(payload.AsSpan(4)));
+                        break;
+                }
+
+                if (frame.Type is Http2FrameType.Headers or Http2FrameType.Continuation && frame.Has(Http2FrameFlags.EndHeaders))
+                {
+                    var pending = Pending(blockStream);
+                    var headers = new HeaderList();
+                    _decoder.Decode(block!.ToArray(), headers);
+                    if (pending.Headers is null)
+                    {
+                        pending.Headers = headers;
+                    }
+                    else
+                    {
+                        pending.Trailers = headers;
+                    }
+
+                    if (blockEndsStream)
+                    {
+                        pending.Complete(null);
+                    }
+                }
+            }
+        }
+        catch (Exception error) when (error is IOException or EndOfStreamException or ObjectDisposedException or SocketException)
+        {
+            // The connection closed.
+        }
+
+        _goAway.TrySetResult(-1);
+        foreach (var pending in _pending.Values)
+        {
+            pending.Completion.TrySetException(new IOException("the connection closed before the response ended"));
+        }
+    }
+
+    private PendingResponse Pending(int streamId) => _pending.GetOrAdd(streamId, _ => new PendingResponse());
+
+    private sealed class PendingResponse
+    {
+        public TaskCompletionSource<RawHttp2Response> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public HeaderList? Headers { get; set; }
+
+        public HeaderList? Trailers { get; set; }
+
+        public List<byte> Body { get; } = [];
+
+        public void Complete(int? resetCode) =>
+            Completion.TrySetResult(new RawHttp2Response(resetCode, Headers, [.. Body], Trailers));
+    }
+}
+
+/// <summary>A response as <see cref="RawHttp2Client"/> saw it: reset with an error code, or headers, body and trailers.</summary>
+internal sealed record RawHttp2Response(int? ResetCode, HeaderList? Headers, byte[] Body, HeaderList? Trailers);
