@@ -175,15 +175,18 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception error) when (error is not OperationCanceledException || !stopping.IsCancellationRequested)
+        catch (Exception error)
         {
+            // Nothing of the batch was committed (or, if the commit itself was cut off, its
+            // outcome is unknown, as for any write whose answer is lost).
             var failure = error switch
             {
+                OperationCanceledException when stopping.IsCancellationRequested => EtcdErrors.Stopped,
                 StoreUnavailableException unavailable => EtcdErrors.StoreUnavailable(unavailable.Message),
                 RpcException rpc => rpc,
                 _ => new RpcException(StatusCode.Unknown, error.Message, error),
             };
-            if (error is not StoreUnavailableException)
+            if (error is not (StoreUnavailableException or OperationCanceledException))
             {
                 LogBatchFailed(error, _batch.Count);
             }
@@ -218,11 +221,20 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
         _queue.Writer.TryComplete();
         if (_loop is not null)
         {
-            // Let queued writes finish; the loop ends when the queue is drained.
-            await _loop.ConfigureAwait(false);
+            // Let queued writes finish, but not forever: with the store unreachable the loop
+            // would wait on it indefinitely; cancelling fails what is left as "stopped".
+            try
+            {
+                await _loop.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                await _stopping.CancelAsync().ConfigureAwait(false);
+                await _loop.ConfigureAwait(false);
+            }
         }
 
-        _stopping.Cancel();
+        await _stopping.CancelAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 

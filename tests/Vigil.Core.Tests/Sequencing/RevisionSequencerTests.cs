@@ -96,6 +96,19 @@ public sealed class PostgresRevisionSequencerTests(PostgresFixture fixture) : Re
         return await TestNode.StartPostgresAsync(_connectionString);
     }
 
+    [Fact]
+    public async Task StoppingWhileTheStoreHangsFailsPendingWritesInsteadOfHanging()
+    {
+        var node = await StartNodeAsync();
+        await using var held = await HoldRevisionLockAsync(node);
+        var put = node.Node.KeySpace.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") }, CancellationToken.None).AsTask();
+
+        // The write waits for the lock held above; stopping the node must not wait with it.
+        await node.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        var error = await Assert.ThrowsAsync<RpcException>(() => put);
+        Assert.Equal((StatusCode.Unavailable, EtcdErrors.StoppedMessage), (error.StatusCode, error.Detail));
+    }
+
     protected override async Task<IAsyncDisposable> HoldRevisionLockAsync(TestNode node)
     {
         var connection = new NpgsqlConnection(_connectionString + ";Pooling=false");
