@@ -11,6 +11,7 @@ namespace Vigil.Testing;
 internal sealed class LoggedProcess : IDisposable
 {
     private const int SigTerm = 15;
+    private const int SigInt = 2;
 
     // Servers still running when the test host exits (a crash, a forgotten dispose) are
     // killed rather than left behind holding ports and temp dirs.
@@ -101,11 +102,16 @@ internal sealed class LoggedProcess : IDisposable
     }
 
     /// <summary>SIGTERM: the orderly shutdown a service manager asks for.</summary>
-    public void Terminate()
+    public void Terminate() => Signal(SigTerm);
+
+    /// <summary>Sends SIGINT, what Ctrl-C in a terminal sends.</summary>
+    public void Interrupt() => Signal(SigInt);
+
+    private void Signal(int signal)
     {
-        if (!_process.HasExited && SendSignal(_process.Id, SigTerm) != 0)
+        if (!_process.HasExited && SendSignal(_process.Id, signal) != 0)
         {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed with errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}");
         }
     }
 

@@ -119,17 +119,30 @@ public sealed class VigilServerProcess : IServerProcess
     }
 
     /// <summary>SIGTERM and wait for the process to exit; throws when it does not within <see cref="StopTimeout"/>.</summary>
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public async Task StopAsync(CancellationToken cancellationToken = default) => await StopAsync(interrupt: false, cancellationToken);
+
+    /// <summary>Stops the server with SIGINT (Ctrl-C) or SIGTERM and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(bool interrupt, CancellationToken cancellationToken = default)
     {
         var process = _process ?? throw new InvalidOperationException("the Vigil server is not running");
-        process.Terminate();
+        var signal = interrupt ? "SIGINT" : "SIGTERM";
+        if (interrupt)
+        {
+            process.Interrupt();
+        }
+        else
+        {
+            process.Terminate();
+        }
+
         if (!await process.WaitForExitAsync(StopTimeout, cancellationToken))
         {
             process.Kill();
-            throw new TimeoutException($"Vigil did not exit within {StopTimeout.TotalSeconds:0} s of SIGTERM\n--- Vigil output ---\n{Output}");
+            throw new TimeoutException($"Vigil did not exit within {StopTimeout.TotalSeconds:0} s of {signal}\n--- Vigil output ---\n{Output}");
         }
 
-        _log.Append("harness", $"exited with code {process.ExitCode} after SIGTERM");
+        _log.Append("harness", $"exited with code {process.ExitCode} after {signal}");
+        return process.ExitCode;
     }
 
     /// <summary>

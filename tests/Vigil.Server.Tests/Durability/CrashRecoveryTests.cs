@@ -67,6 +67,21 @@ public class CrashRecoveryTests
         await AssertNextRevisionAsync(etcdctl, "probe", acknowledged.Values.Max(a => a.Revision) + 1, server);
     }
 
+    [Fact]
+    public async Task CtrlCStopsCleanlyAndKeepsEverything()
+    {
+        await using var server = await VigilServerProcess.StartAsync("interrupted");
+        var etcdctl = new Etcdctl(server.Endpoint);
+
+        var acknowledged = await PutConcurrentlyAsync(etcdctl, "int/", server);
+        Assert.Equal(0, await server.StopAsync(interrupt: true));
+        Assert.Contains("Application is shutting down", server.Output);
+        await server.RestartAsync();
+
+        await AssertAllPresentAsync(etcdctl, "int/", acknowledged, server);
+        await AssertNextRevisionAsync(etcdctl, "probe", acknowledged.Values.Max(a => a.Revision) + 1, server);
+    }
+
     /// <summary>Several etcdctl processes putting distinct keys at once; returns what each put was acknowledged with.</summary>
     private static async Task<Dictionary<string, Acknowledged>> PutConcurrentlyAsync(Etcdctl etcdctl, string prefix, VigilServerProcess server)
     {
