@@ -84,6 +84,76 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task TheDotNetClientFailsOverMidWatchWhenItsNodeIsKilled()
+    {
+        var store = await fixture.CreateDatabaseAsync("clientfailover");
+        await using var a = await VigilServerProcess.StartAsync("a", ["--store", store]);
+        await using var b = await VigilServerProcess.StartAsync("b", ["--store", store]);
+        await using var writes = new GrpcConnection(b.ClientUrl);
+        await using var client = new Vigil.Client.VigilClient(a.ClientUrl, b.ClientUrl);
+
+        var workload = new ClusterWorkload();
+        var received = new List<Vigil.Client.WatchEvent>();
+        var lastSeen = 0L;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var update in client.WatchPrefixAsync("g/", new Vigil.Client.WatchOptions { StartRevision = 1 }, stop.Token))
+            {
+                lock (received)
+                {
+                    received.AddRange(update.Events);
+                    if (update.Events.Count > 0)
+                    {
+                        Volatile.Write(ref lastSeen, update.Events[^1].Revision);
+                    }
+                }
+            }
+        });
+
+        using var stopWriting = new CancellationTokenSource();
+        var writing = Task.Run(async () =>
+        {
+            var random = new Random(7);
+            while (!stopWriting.IsCancellationRequested)
+            {
+                await workload.WriteAsync(writes, "g/", 10, random);
+            }
+        });
+
+        await WaitUntilAsync(() => Volatile.Read(ref lastSeen) > 100);
+        Assert.Equal(a.ClientUrl, client.CurrentEndpoint.ToString().TrimEnd('/'));
+        a.Kill();
+        var seenAtKill = Volatile.Read(ref lastSeen);
+        await WaitUntilAsync(() => Volatile.Read(ref lastSeen) > seenAtKill + 100);
+        await stopWriting.CancelAsync();
+        await writing;
+
+        var model = workload.Model();
+        await WaitUntilAsync(() => Volatile.Read(ref lastSeen) >= model.Revision);
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+
+        var expected = model.Expected(Prefix("g/", 1), 1, model.Revision)
+            .Select(e => (e.Type.ToString(), e.Kv.Key.ToStringUtf8(), e.Kv.Value.ToStringUtf8(), e.Kv.ModRevision, e.Kv.Version))
+            .ToList();
+        var actual = received
+            .Select(e => (e.Type.ToString(), e.KeyValue.KeyString, e.KeyValue.ValueString, e.Revision, e.KeyValue.Version))
+            .ToList();
+        Assert.Equal(expected, actual);
+        Assert.Equal(b.ClientUrl, client.CurrentEndpoint.ToString().TrimEnd('/'));
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; !condition(); i++)
+        {
+            Assert.True(i < 600, "timed out waiting");
+            await Task.Delay(100);
+        }
+    }
+
+    [Fact]
     public async Task TheCompactionDutyMovesToAnotherNodeWhenItsHolderDies()
     {
         var store = await fixture.CreateDatabaseAsync("duty");

@@ -142,6 +142,44 @@ public sealed class ClusterTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task EtcdctlWorksAgainstEveryNodeAtOnce()
+    {
+        var nodes = await StartNodesAsync(3);
+        try
+        {
+            var all = new Etcdctl(string.Join(",", nodes.Select(n => $"127.0.0.1:{n.Port}")));
+            var put = await all.RunAsync("put", "/multi", "v1");
+            Assert.Equal((0, "OK"), (put.ExitCode, put.StandardOutput.Trim()));
+            foreach (var node in nodes)
+            {
+                var get = await new Etcdctl($"127.0.0.1:{node.Port}").RunAsync("get", "/multi", "--print-value-only");
+                Assert.Equal("v1", get.StandardOutput.Trim());
+            }
+
+            var members = await all.RunAsync("member", "list");
+            Assert.Equal(0, members.ExitCode);
+            var lines = members.StandardOutput.Trim().Split('\n');
+            Assert.Equal(3, lines.Length);
+            foreach (var node in nodes)
+            {
+                Assert.Contains(lines, line => line.Contains($"http://127.0.0.1:{node.Port}", StringComparison.Ordinal));
+            }
+
+            // --cluster dials every member's client URL as MemberList reports it.
+            var health = await all.RunAsync("endpoint", "health", "--cluster");
+            Assert.Equal(0, health.ExitCode);
+            Assert.Equal(3, health.StandardError.Split('\n').Count(l => l.Contains("is healthy", StringComparison.Ordinal)));
+            var status = await all.RunAsync("endpoint", "status", "--cluster");
+            Assert.Equal(0, status.ExitCode);
+            Assert.Equal(3, status.StandardOutput.Trim().Split('\n').Length);
+        }
+        finally
+        {
+            await DisposeAllAsync(nodes);
+        }
+    }
+
+    [Fact]
     public async Task ANodeWhoseFeedLagsCatchesUpBeforeServingAWatch()
     {
         var store = await fixture.CreateDatabaseAsync("lagging");
