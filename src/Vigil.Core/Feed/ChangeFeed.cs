@@ -36,9 +36,6 @@ public sealed partial class ChangeFeed : IAsyncDisposable
     /// <summary>The last revision handed to the hub.</summary>
     public long AppliedRevision => Interlocked.Read(ref _applied);
 
-    /// <summary>Raised (on the feed loop) after each advance of <see cref="AppliedRevision"/>.</summary>
-    public event Action<long>? Advanced;
-
     public void Start(long appliedRevision)
     {
         _applied = appliedRevision;
@@ -166,7 +163,6 @@ public sealed partial class ChangeFeed : IAsyncDisposable
         _hub.Notify(events, through);
         Interlocked.Exchange(ref _applied, through);
         Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
-        Advanced?.Invoke(through);
     }
 
     public async ValueTask DisposeAsync()
