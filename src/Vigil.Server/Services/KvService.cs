@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Vigil.Core.Cluster;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
@@ -10,47 +11,29 @@ internal sealed class KvService(KeySpace keySpace, MemberIdentity identity)
 {
     public void Register(GrpcMethodTable methods)
     {
-        methods.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/Range", RangeRequest.Parser, RangeAsync);
-        methods.AddUnary<PutRequest, PutResponse>("/etcdserverpb.KV/Put", PutRequest.Parser, PutAsync);
-        methods.AddUnary<DeleteRangeRequest, DeleteRangeResponse>("/etcdserverpb.KV/DeleteRange", DeleteRangeRequest.Parser, DeleteRangeAsync);
-        methods.AddUnary<TxnRequest, TxnResponse>("/etcdserverpb.KV/Txn", TxnRequest.Parser, TxnAsync);
-        methods.AddUnary<CompactionRequest, CompactionResponse>("/etcdserverpb.KV/Compact", CompactionRequest.Parser, CompactAsync);
+        Add(methods, "Range", RangeRequest.Parser, keySpace.RangeAsync, r => r.Header);
+        Add(methods, "Put", PutRequest.Parser, keySpace.PutAsync, r => r.Header);
+        Add(methods, "DeleteRange", DeleteRangeRequest.Parser, keySpace.DeleteRangeAsync, r => r.Header);
+
+        // Only the top header of a txn is stamped: etcd's per-op headers carry the revision alone.
+        Add(methods, "Txn", TxnRequest.Parser, keySpace.TxnAsync, r => r.Header);
+        Add(methods, "Compact", CompactionRequest.Parser, keySpace.CompactAsync, r => r.Header);
     }
 
-    private async ValueTask<RangeResponse> RangeAsync(RangeRequest request, ServerCallContext context)
+    private void Add<TRequest, TResponse>(
+        GrpcMethodTable methods,
+        string name,
+        MessageParser<TRequest> parser,
+        Func<TRequest, CancellationToken, ValueTask<TResponse>> call,
+        Func<TResponse, ResponseHeader> header)
+        where TRequest : class, IMessage<TRequest>
+        where TResponse : class, IMessage<TResponse>
     {
-        var response = await keySpace.RangeAsync(request, context.CancellationToken);
-        identity.Stamp(response.Header);
-        return response;
-    }
-
-    private async ValueTask<PutResponse> PutAsync(PutRequest request, ServerCallContext context)
-    {
-        var response = await keySpace.PutAsync(request, context.CancellationToken);
-        identity.Stamp(response.Header);
-        return response;
-    }
-
-    private async ValueTask<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, ServerCallContext context)
-    {
-        var response = await keySpace.DeleteRangeAsync(request, context.CancellationToken);
-        identity.Stamp(response.Header);
-        return response;
-    }
-
-    private async ValueTask<TxnResponse> TxnAsync(TxnRequest request, ServerCallContext context)
-    {
-        var response = await keySpace.TxnAsync(request, context.CancellationToken);
-
-        // Only the top header is stamped: etcd's per-op headers carry the revision alone.
-        identity.Stamp(response.Header);
-        return response;
-    }
-
-    private async ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, ServerCallContext context)
-    {
-        var response = await keySpace.CompactAsync(request, context.CancellationToken);
-        identity.Stamp(response.Header);
-        return response;
+        methods.AddUnary<TRequest, TResponse>("/etcdserverpb.KV/" + name, parser, async (request, context) =>
+        {
+            var response = await call(request, context.CancellationToken);
+            identity.Stamp(header(response));
+            return response;
+        });
     }
 }
