@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>A member of the cluster, from <see cref="VigilClient.MemberListAsync"/>.</summary>
 public sealed class ClusterMember
 {
-    internal ClusterMember(Pb.Member member)
+    internal ClusterMember(Etcd.Member member)
     {
         Id = member.ID;
         Name = member.Name;

@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of a compaction.</summary>
 public sealed class CompactResult
 {
-    internal CompactResult(Pb.CompactionResponse response)
+    internal CompactResult(Etcd.CompactionResponse response)
     {
         Revision = response.Header?.Revision ?? 0;
     }

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Vigil.Client.Internal;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -17,12 +17,12 @@ namespace Vigil.Client;
 /// </summary>
 public sealed class Compare
 {
-    internal Compare(Pb.Compare request)
+    internal Compare(Etcd.Compare request)
     {
         Request = request;
     }
 
-    internal Pb.Compare Request { get; }
+    internal Etcd.Compare Request { get; }
 
     /// <summary>The value of <paramref name="key"/>, compared bytewise.</summary>
     public static ValueComparand Value(string key) => new(KeyBytes.From(key));
@@ -31,28 +31,28 @@ public sealed class Compare
     public static ValueComparand Value(ReadOnlyMemory<byte> key) => new(KeyBytes.From(key));
 
     /// <summary>The version of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand Version(string key) => new(Pb.Compare.Types.CompareTarget.Version, KeyBytes.From(key));
+    public static NumberComparand Version(string key) => new(Etcd.Compare.Types.CompareTarget.Version, KeyBytes.From(key));
 
     /// <summary>The version of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand Version(ReadOnlyMemory<byte> key) => new(Pb.Compare.Types.CompareTarget.Version, KeyBytes.From(key));
+    public static NumberComparand Version(ReadOnlyMemory<byte> key) => new(Etcd.Compare.Types.CompareTarget.Version, KeyBytes.From(key));
 
     /// <summary>The create revision of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand CreateRevision(string key) => new(Pb.Compare.Types.CompareTarget.Create, KeyBytes.From(key));
+    public static NumberComparand CreateRevision(string key) => new(Etcd.Compare.Types.CompareTarget.Create, KeyBytes.From(key));
 
     /// <summary>The create revision of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand CreateRevision(ReadOnlyMemory<byte> key) => new(Pb.Compare.Types.CompareTarget.Create, KeyBytes.From(key));
+    public static NumberComparand CreateRevision(ReadOnlyMemory<byte> key) => new(Etcd.Compare.Types.CompareTarget.Create, KeyBytes.From(key));
 
     /// <summary>The revision of the last change of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand ModRevision(string key) => new(Pb.Compare.Types.CompareTarget.Mod, KeyBytes.From(key));
+    public static NumberComparand ModRevision(string key) => new(Etcd.Compare.Types.CompareTarget.Mod, KeyBytes.From(key));
 
     /// <summary>The revision of the last change of <paramref name="key"/> (0 when it does not exist).</summary>
-    public static NumberComparand ModRevision(ReadOnlyMemory<byte> key) => new(Pb.Compare.Types.CompareTarget.Mod, KeyBytes.From(key));
+    public static NumberComparand ModRevision(ReadOnlyMemory<byte> key) => new(Etcd.Compare.Types.CompareTarget.Mod, KeyBytes.From(key));
 
     /// <summary>The lease attached to <paramref name="key"/> (0 when none or when it does not exist).</summary>
-    public static NumberComparand Lease(string key) => new(Pb.Compare.Types.CompareTarget.Lease, KeyBytes.From(key));
+    public static NumberComparand Lease(string key) => new(Etcd.Compare.Types.CompareTarget.Lease, KeyBytes.From(key));
 
     /// <summary>The lease attached to <paramref name="key"/> (0 when none or when it does not exist).</summary>
-    public static NumberComparand Lease(ReadOnlyMemory<byte> key) => new(Pb.Compare.Types.CompareTarget.Lease, KeyBytes.From(key));
+    public static NumberComparand Lease(ReadOnlyMemory<byte> key) => new(Etcd.Compare.Types.CompareTarget.Lease, KeyBytes.From(key));
 
     /// <inheritdoc/>
     public override string ToString() => Request.ToString();

@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of a delete.</summary>
 public sealed class DeleteResult
 {
-    internal DeleteResult(Pb.DeleteRangeResponse response)
+    internal DeleteResult(Etcd.DeleteRangeResponse response)
     {
         Revision = response.Header?.Revision ?? 0;
         Deleted = response.Deleted;

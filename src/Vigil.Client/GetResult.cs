@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of a read.</summary>
 public sealed class GetResult
 {
-    internal GetResult(Pb.RangeResponse response)
+    internal GetResult(Etcd.RangeResponse response)
     {
         Revision = response.Header?.Revision ?? 0;
         KeyValues = KeyValue.FromProto(response.Kvs);

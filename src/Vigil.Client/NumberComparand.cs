@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -10,26 +10,26 @@ namespace Vigil.Client;
 /// </summary>
 public readonly struct NumberComparand : IEquatable<NumberComparand>
 {
-    private readonly Pb.Compare.Types.CompareTarget _target;
+    private readonly Etcd.Compare.Types.CompareTarget _target;
     private readonly ByteString _key;
 
-    internal NumberComparand(Pb.Compare.Types.CompareTarget target, ByteString key)
+    internal NumberComparand(Etcd.Compare.Types.CompareTarget target, ByteString key)
     {
         _target = target;
         _key = key;
     }
 
     /// <summary>The field equals <paramref name="value"/>.</summary>
-    public Compare Equal(long value) => Make(Pb.Compare.Types.CompareResult.Equal, value);
+    public Compare Equal(long value) => Make(Etcd.Compare.Types.CompareResult.Equal, value);
 
     /// <summary>The field differs from <paramref name="value"/>.</summary>
-    public Compare NotEqual(long value) => Make(Pb.Compare.Types.CompareResult.NotEqual, value);
+    public Compare NotEqual(long value) => Make(Etcd.Compare.Types.CompareResult.NotEqual, value);
 
     /// <summary>The field is greater than <paramref name="value"/>.</summary>
-    public Compare Greater(long value) => Make(Pb.Compare.Types.CompareResult.Greater, value);
+    public Compare Greater(long value) => Make(Etcd.Compare.Types.CompareResult.Greater, value);
 
     /// <summary>The field is less than <paramref name="value"/>.</summary>
-    public Compare Less(long value) => Make(Pb.Compare.Types.CompareResult.Less, value);
+    public Compare Less(long value) => Make(Etcd.Compare.Types.CompareResult.Less, value);
 
     /// <summary>The field equals <paramref name="value"/>.</summary>
     public static Compare operator ==(NumberComparand left, long value) => left.Equal(value);
@@ -52,18 +52,18 @@ public readonly struct NumberComparand : IEquatable<NumberComparand>
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(_target, _key);
 
-    private Compare Make(Pb.Compare.Types.CompareResult result, long value)
+    private Compare Make(Etcd.Compare.Types.CompareResult result, long value)
     {
-        var request = new Pb.Compare { Result = result, Target = _target, Key = _key ?? ByteString.Empty };
+        var request = new Etcd.Compare { Result = result, Target = _target, Key = _key ?? ByteString.Empty };
         switch (_target)
         {
-            case Pb.Compare.Types.CompareTarget.Version:
+            case Etcd.Compare.Types.CompareTarget.Version:
                 request.Version = value;
                 break;
-            case Pb.Compare.Types.CompareTarget.Create:
+            case Etcd.Compare.Types.CompareTarget.Create:
                 request.CreateRevision = value;
                 break;
-            case Pb.Compare.Types.CompareTarget.Mod:
+            case Etcd.Compare.Types.CompareTarget.Mod:
                 request.ModRevision = value;
                 break;
             default:

@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of a put.</summary>
 public sealed class PutResult
 {
-    internal PutResult(Pb.PutResponse response)
+    internal PutResult(Etcd.PutResponse response)
     {
         Revision = response.Header?.Revision ?? 0;
         PreviousKeyValue = KeyValue.FromProto(response.PrevKv);

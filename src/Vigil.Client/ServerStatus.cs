@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The status of the member that answered <see cref="VigilClient.StatusAsync"/>.</summary>
 public sealed class ServerStatus
 {
-    internal ServerStatus(Pb.StatusResponse response, Uri endpoint)
+    internal ServerStatus(Etcd.StatusResponse response, Uri endpoint)
     {
         Endpoint = endpoint;
         Version = response.Version;

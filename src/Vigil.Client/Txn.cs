@@ -1,4 +1,4 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -41,9 +41,9 @@ public sealed class Txn
         return this;
     }
 
-    internal Pb.TxnRequest ToRequest()
+    internal Etcd.TxnRequest ToRequest()
     {
-        var request = new Pb.TxnRequest();
+        var request = new Etcd.TxnRequest();
         foreach (var compare in _compares)
         {
             request.Compare.Add(compare.Request);

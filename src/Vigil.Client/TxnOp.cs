@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Vigil.Client.Internal;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -10,12 +10,12 @@ namespace Vigil.Client;
 /// </summary>
 public sealed class TxnOp
 {
-    private TxnOp(Pb.RequestOp request)
+    private TxnOp(Etcd.RequestOp request)
     {
         Request = request;
     }
 
-    internal Pb.RequestOp Request { get; }
+    internal Etcd.RequestOp Request { get; }
 
     /// <summary>Reads one key.</summary>
     public static TxnOp Get(string key, GetOptions? options = null) =>
@@ -49,11 +49,11 @@ public sealed class TxnOp
 
     /// <summary>Puts a key (value as UTF-8).</summary>
     public static TxnOp Put(string key, string value, PutOptions? options = null) =>
-        new(new Pb.RequestOp { RequestPut = KvRequests.Put(KeyBytes.From(key), KeyBytes.From(value), options) });
+        new(new Etcd.RequestOp { RequestPut = KvRequests.Put(KeyBytes.From(key), KeyBytes.From(value), options) });
 
     /// <summary>Puts a key.</summary>
     public static TxnOp Put(ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> value, PutOptions? options = null) =>
-        new(new Pb.RequestOp { RequestPut = KvRequests.Put(KeyBytes.From(key), KeyBytes.From(value), options) });
+        new(new Etcd.RequestOp { RequestPut = KvRequests.Put(KeyBytes.From(key), KeyBytes.From(value), options) });
 
     /// <summary>Deletes one key.</summary>
     public static TxnOp Delete(string key, DeleteOptions? options = null) =>
@@ -89,10 +89,10 @@ public sealed class TxnOp
     public static TxnOp Nested(Txn txn)
     {
         ArgumentNullException.ThrowIfNull(txn);
-        return new(new Pb.RequestOp { RequestTxn = txn.ToRequest() });
+        return new(new Etcd.RequestOp { RequestTxn = txn.ToRequest() });
     }
 
-    private static TxnOp Range(Pb.RangeRequest request) => new(new Pb.RequestOp { RequestRange = request });
+    private static TxnOp Range(Etcd.RangeRequest request) => new(new Etcd.RequestOp { RequestRange = request });
 
-    private static TxnOp Remove(Pb.DeleteRangeRequest request) => new(new Pb.RequestOp { RequestDeleteRange = request });
+    private static TxnOp Remove(Etcd.DeleteRangeRequest request) => new(new Etcd.RequestOp { RequestDeleteRange = request });
 }

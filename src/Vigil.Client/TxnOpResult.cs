@@ -1,24 +1,24 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of one operation of a transaction: exactly one of its properties is set.</summary>
 public sealed class TxnOpResult
 {
-    internal TxnOpResult(Pb.ResponseOp response)
+    internal TxnOpResult(Etcd.ResponseOp response)
     {
         switch (response.ResponseCase)
         {
-            case Pb.ResponseOp.ResponseOneofCase.ResponseRange:
+            case Etcd.ResponseOp.ResponseOneofCase.ResponseRange:
                 Get = new GetResult(response.ResponseRange);
                 break;
-            case Pb.ResponseOp.ResponseOneofCase.ResponsePut:
+            case Etcd.ResponseOp.ResponseOneofCase.ResponsePut:
                 Put = new PutResult(response.ResponsePut);
                 break;
-            case Pb.ResponseOp.ResponseOneofCase.ResponseDeleteRange:
+            case Etcd.ResponseOp.ResponseOneofCase.ResponseDeleteRange:
                 Delete = new DeleteResult(response.ResponseDeleteRange);
                 break;
-            case Pb.ResponseOp.ResponseOneofCase.ResponseTxn:
+            case Etcd.ResponseOp.ResponseOneofCase.ResponseTxn:
                 Txn = new TxnResult(response.ResponseTxn);
                 break;
             default:

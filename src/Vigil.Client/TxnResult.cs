@@ -1,11 +1,11 @@
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
 /// <summary>The result of a transaction.</summary>
 public sealed class TxnResult
 {
-    internal TxnResult(Pb.TxnResponse response)
+    internal TxnResult(Etcd.TxnResponse response)
     {
         Revision = response.Header?.Revision ?? 0;
         Succeeded = response.Succeeded;

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Vigil.Client.Internal;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -18,28 +18,28 @@ public readonly struct ValueComparand : IEquatable<ValueComparand>
     }
 
     /// <summary>The value equals <paramref name="value"/>.</summary>
-    public Compare Equal(string value) => Make(Pb.Compare.Types.CompareResult.Equal, KeyBytes.From(value));
+    public Compare Equal(string value) => Make(Etcd.Compare.Types.CompareResult.Equal, KeyBytes.From(value));
 
     /// <summary>The value equals <paramref name="value"/>.</summary>
-    public Compare Equal(ReadOnlyMemory<byte> value) => Make(Pb.Compare.Types.CompareResult.Equal, KeyBytes.From(value));
+    public Compare Equal(ReadOnlyMemory<byte> value) => Make(Etcd.Compare.Types.CompareResult.Equal, KeyBytes.From(value));
 
     /// <summary>The value differs from <paramref name="value"/>.</summary>
-    public Compare NotEqual(string value) => Make(Pb.Compare.Types.CompareResult.NotEqual, KeyBytes.From(value));
+    public Compare NotEqual(string value) => Make(Etcd.Compare.Types.CompareResult.NotEqual, KeyBytes.From(value));
 
     /// <summary>The value differs from <paramref name="value"/>.</summary>
-    public Compare NotEqual(ReadOnlyMemory<byte> value) => Make(Pb.Compare.Types.CompareResult.NotEqual, KeyBytes.From(value));
+    public Compare NotEqual(ReadOnlyMemory<byte> value) => Make(Etcd.Compare.Types.CompareResult.NotEqual, KeyBytes.From(value));
 
     /// <summary>The value sorts bytewise after <paramref name="value"/>.</summary>
-    public Compare Greater(string value) => Make(Pb.Compare.Types.CompareResult.Greater, KeyBytes.From(value));
+    public Compare Greater(string value) => Make(Etcd.Compare.Types.CompareResult.Greater, KeyBytes.From(value));
 
     /// <summary>The value sorts bytewise after <paramref name="value"/>.</summary>
-    public Compare Greater(ReadOnlyMemory<byte> value) => Make(Pb.Compare.Types.CompareResult.Greater, KeyBytes.From(value));
+    public Compare Greater(ReadOnlyMemory<byte> value) => Make(Etcd.Compare.Types.CompareResult.Greater, KeyBytes.From(value));
 
     /// <summary>The value sorts bytewise before <paramref name="value"/>.</summary>
-    public Compare Less(string value) => Make(Pb.Compare.Types.CompareResult.Less, KeyBytes.From(value));
+    public Compare Less(string value) => Make(Etcd.Compare.Types.CompareResult.Less, KeyBytes.From(value));
 
     /// <summary>The value sorts bytewise before <paramref name="value"/>.</summary>
-    public Compare Less(ReadOnlyMemory<byte> value) => Make(Pb.Compare.Types.CompareResult.Less, KeyBytes.From(value));
+    public Compare Less(ReadOnlyMemory<byte> value) => Make(Etcd.Compare.Types.CompareResult.Less, KeyBytes.From(value));
 
     /// <summary>The value equals <paramref name="value"/>.</summary>
     public static Compare operator ==(ValueComparand left, string value) => left.Equal(value);
@@ -74,10 +74,10 @@ public readonly struct ValueComparand : IEquatable<ValueComparand>
     /// <inheritdoc/>
     public override int GetHashCode() => _key?.GetHashCode() ?? 0;
 
-    private Compare Make(Pb.Compare.Types.CompareResult result, ByteString value) => new(new Pb.Compare
+    private Compare Make(Etcd.Compare.Types.CompareResult result, ByteString value) => new(new Etcd.Compare
     {
         Result = result,
-        Target = Pb.Compare.Types.CompareTarget.Value,
+        Target = Etcd.Compare.Types.CompareTarget.Value,
         Key = _key ?? ByteString.Empty,
         Value = value,
     });

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Vigil.Client.Internal;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -94,7 +94,7 @@ public sealed partial class VigilClient
     {
         ArgumentNullException.ThrowIfNull(txn);
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Txn, txn.ToRequest(), Pb.TxnResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(EtcdMethods.Txn, txn.ToRequest(), Etcd.TxnResponse.Parser, idempotent: false, cancellationToken);
         return new TxnResult(response);
     }
 
@@ -108,29 +108,29 @@ public sealed partial class VigilClient
     public async Task<CompactResult> CompactAsync(long revision, bool physical = false, CancellationToken cancellationToken = default)
     {
         ThrowIfDisposed();
-        var request = new Pb.CompactionRequest { Revision = revision, Physical = physical };
-        var response = await _unary.CallAsync(EtcdMethods.Compact, request, Pb.CompactionResponse.Parser, idempotent: false, cancellationToken);
+        var request = new Etcd.CompactionRequest { Revision = revision, Physical = physical };
+        var response = await _unary.CallAsync(EtcdMethods.Compact, request, Etcd.CompactionResponse.Parser, idempotent: false, cancellationToken);
         return new CompactResult(response);
     }
 
-    private async Task<GetResult> RangeAsync(Pb.RangeRequest request, CancellationToken cancellationToken)
+    private async Task<GetResult> RangeAsync(Etcd.RangeRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Range, request, Pb.RangeResponse.Parser, idempotent: true, cancellationToken);
+        var response = await _unary.CallAsync(EtcdMethods.Range, request, Etcd.RangeResponse.Parser, idempotent: true, cancellationToken);
         return new GetResult(response);
     }
 
-    private async Task<PutResult> PutCoreAsync(Pb.PutRequest request, CancellationToken cancellationToken)
+    private async Task<PutResult> PutCoreAsync(Etcd.PutRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Put, request, Pb.PutResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(EtcdMethods.Put, request, Etcd.PutResponse.Parser, idempotent: false, cancellationToken);
         return new PutResult(response);
     }
 
-    private async Task<DeleteResult> DeleteCoreAsync(Pb.DeleteRangeRequest request, CancellationToken cancellationToken)
+    private async Task<DeleteResult> DeleteCoreAsync(Etcd.DeleteRangeRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.DeleteRange, request, Pb.DeleteRangeResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(EtcdMethods.DeleteRange, request, Etcd.DeleteRangeResponse.Parser, idempotent: false, cancellationToken);
         return new DeleteResult(response);
     }
 

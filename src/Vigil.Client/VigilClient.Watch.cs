@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
 using Vigil.Client.Internal;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -75,7 +75,7 @@ public sealed partial class VigilClient
             throw new ArgumentOutOfRangeException(nameof(options), "WatchOptions.StartRevision must not be negative.");
         }
 
-        var template = new Pb.WatchCreateRequest
+        var template = new Etcd.WatchCreateRequest
         {
             // etcd reads an empty key as "\0"; saying so keeps the request unambiguous.
             Key = key.IsEmpty ? KeyBytes.AllFrom : key,
@@ -87,12 +87,12 @@ public sealed partial class VigilClient
         };
         if (options.NoPut)
         {
-            template.Filters.Add(Pb.WatchCreateRequest.Types.FilterType.Noput);
+            template.Filters.Add(Etcd.WatchCreateRequest.Types.FilterType.Noput);
         }
 
         if (options.NoDelete)
         {
-            template.Filters.Add(Pb.WatchCreateRequest.Types.FilterType.Nodelete);
+            template.Filters.Add(Etcd.WatchCreateRequest.Types.FilterType.Nodelete);
         }
 
         ThrowIfDisposed();

@@ -1,6 +1,6 @@
 using Vigil.Client.Internal;
 using Vigil.Client.Internal.Watch;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client;
 
@@ -60,7 +60,7 @@ public sealed partial class VigilClient : IAsyncDisposable
     public async Task<ServerStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
         var (response, endpoint) = await _unary.CallWithEndpointAsync(
-            EtcdMethods.Status, new Pb.StatusRequest(), Pb.StatusResponse.Parser, idempotent: true, cancellationToken);
+            EtcdMethods.Status, new Etcd.StatusRequest(), Etcd.StatusResponse.Parser, idempotent: true, cancellationToken);
         return new ServerStatus(response, endpoint.Address);
     }
 
@@ -68,7 +68,7 @@ public sealed partial class VigilClient : IAsyncDisposable
     public async Task<IReadOnlyList<ClusterMember>> MemberListAsync(CancellationToken cancellationToken = default)
     {
         var response = await _unary.CallAsync(
-            EtcdMethods.MemberList, new Pb.MemberListRequest(), Pb.MemberListResponse.Parser, idempotent: true, cancellationToken);
+            EtcdMethods.MemberList, new Etcd.MemberListRequest(), Etcd.MemberListResponse.Parser, idempotent: true, cancellationToken);
         return [.. response.Members.Select(member => new ClusterMember(member))];
     }
 

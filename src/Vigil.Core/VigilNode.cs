@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Cluster;
 using Vigil.Core.Compaction;
@@ -138,9 +139,7 @@ public sealed class VigilNode : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new RpcException(
-                StatusCode.Unavailable,
-                $"vigil: this node has applied revision {Feed.AppliedRevision} but the request needs {revision}; retry");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"vigil: this node has applied revision {Feed.AppliedRevision} but the request needs {revision}; retry"));
         }
     }
 

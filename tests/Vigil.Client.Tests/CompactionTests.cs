@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Vigil.Client.Tests.Harness;
 using Vigil.Protocol.Grpc;
 

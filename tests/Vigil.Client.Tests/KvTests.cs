@@ -1,4 +1,5 @@
 using System.Text;
+using Grpc.Core;
 using Vigil.Client.Tests.Harness;
 using Vigil.Protocol.Grpc;
 

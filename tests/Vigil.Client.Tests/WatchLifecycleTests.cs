@@ -1,8 +1,9 @@
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Client.Tests.Harness;
 using Vigil.Core.Watch;
 using Vigil.Protocol.Grpc;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Tests;
 
@@ -168,7 +169,7 @@ public sealed class WatchLifecycleTests
     }
 
     /// <summary>Watches one revision on a bare gRPC stream and returns the responses that carry it.</summary>
-    private static async Task<List<Pb.WatchResponse>> RawFragmentsAsync(string url, long revision)
+    private static async Task<List<Etcd.WatchResponse>> RawFragmentsAsync(string url, long revision)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -184,13 +185,13 @@ public sealed class WatchLifecycleTests
         }
     }
 
-    private static async Task<List<Pb.WatchResponse>> RawFragmentsOnceAsync(string url, long revision)
+    private static async Task<List<Etcd.WatchResponse>> RawFragmentsOnceAsync(string url, long revision)
     {
         await using var connection = new GrpcConnection(url);
-        await using var call = connection.Duplex<Pb.WatchRequest, Pb.WatchResponse>("/etcdserverpb.Watch/Watch", Pb.WatchResponse.Parser);
-        await call.WriteAsync(new Pb.WatchRequest
+        await using var call = connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>("/etcdserverpb.Watch/Watch", Etcd.WatchResponse.Parser);
+        await call.WriteAsync(new Etcd.WatchRequest
         {
-            CreateRequest = new Pb.WatchCreateRequest
+            CreateRequest = new Etcd.WatchCreateRequest
             {
                 Key = Google.Protobuf.ByteString.CopyFromUtf8("/big/"),
                 RangeEnd = Google.Protobuf.ByteString.CopyFromUtf8("/big0"),
@@ -199,7 +200,7 @@ public sealed class WatchLifecycleTests
                 Fragment = true,
             },
         });
-        var pieces = new List<Pb.WatchResponse>();
+        var pieces = new List<Etcd.WatchResponse>();
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (await call.ReadAsync(limit.Token) is { } response)
         {

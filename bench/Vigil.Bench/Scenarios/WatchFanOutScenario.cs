@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Google.Protobuf;
 using Vigil.Client.Grpc;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Bench.Scenarios;
 
@@ -116,9 +116,9 @@ internal static class WatchFanOutScenario
     private static async Task OwnStreamWatcherAsync(
         GrpcConnection connection, string key, int events, long[] received, long[] revisions, TaskCompletionSource created, CancellationToken cancellationToken)
     {
-        await using var call = connection.Duplex<Pb.WatchRequest, Pb.WatchResponse>(
-            "/etcdserverpb.Watch/Watch", Pb.WatchResponse.Parser, new CallOptions { CancellationToken = cancellationToken });
-        await call.WriteAsync(new Pb.WatchRequest { CreateRequest = new Pb.WatchCreateRequest { Key = ByteString.CopyFromUtf8(key) } }, cancellationToken);
+        await using var call = connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>(
+            "/etcdserverpb.Watch/Watch", Etcd.WatchResponse.Parser, new CallOptions { CancellationToken = cancellationToken });
+        await call.WriteAsync(new Etcd.WatchRequest { CreateRequest = new Etcd.WatchCreateRequest { Key = ByteString.CopyFromUtf8(key) } }, cancellationToken);
         var count = 0;
         while (await call.ReadAsync(cancellationToken) is { } response)
         {

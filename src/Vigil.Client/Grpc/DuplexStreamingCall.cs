@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Grpc;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Grpc;
@@ -139,7 +140,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         catch (RpcException ex) when (_status is null)
         {
             // A malformed or oversized response ends the call on our side.
-            _status = new GrpcStatus(ex.StatusCode, ex.Detail);
+            _status = new GrpcStatus(ex.StatusCode, ex.Status.Detail);
             Abort();
             throw;
         }
@@ -222,7 +223,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         }
 
         var reason = exception is null ? string.Empty : ": " + exception.Message;
-        return new RpcException(StatusCode.Unavailable, "grpc: the request stream of the call is closed" + reason, exception);
+        return new RpcException(new Status(StatusCode.Unavailable, "grpc: the request stream of the call is closed" + reason, exception));
     }
 
     private static GrpcStatus DeadlineExceeded => new(StatusCode.DeadlineExceeded, "context deadline exceeded");
@@ -333,7 +334,7 @@ public abstract class GrpcCall<TResponse> : IAsyncDisposable
         else if (TransportFailure.ToStatus(exception) is { } transport)
         {
             _status = transport;
-            failure = new RpcException(transport.Code, transport.Detail, exception);
+            failure = new RpcException(new Status(transport.Code, transport.Detail, exception));
         }
         else
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Security;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Grpc;
@@ -86,10 +87,10 @@ public sealed class GrpcConnection : IDisposable, IAsyncDisposable
     {
         await using var call = ServerStreaming(method, request, responseParser, options);
         var response = await call.ReadAsync()
-            ?? throw new RpcException(StatusCode.Internal, "grpc: the server ended a unary call with OK but without a response message");
+            ?? throw new RpcException(new Status(StatusCode.Internal, "grpc: the server ended a unary call with OK but without a response message"));
         if (await call.ReadAsync() is not null)
         {
-            throw new RpcException(StatusCode.Internal, "grpc: the server sent more than one response message for a unary call");
+            throw new RpcException(new Status(StatusCode.Internal, "grpc: the server sent more than one response message for a unary call"));
         }
 
         return response;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Grpc;

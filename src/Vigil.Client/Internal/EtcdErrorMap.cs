@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Grpc;
 
@@ -12,7 +13,7 @@ internal static class EtcdErrorMap
 {
     private const string ServerPrefix = "etcdserver: ";
 
-    public static VigilException ToException(RpcException error) => ToException(error.StatusCode, error.Detail, error);
+    public static VigilException ToException(RpcException error) => ToException(error.StatusCode, error.Status.Detail, error);
 
     public static VigilException ToException(StatusCode code, string message, Exception? inner)
     {

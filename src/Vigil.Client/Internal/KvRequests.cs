@@ -1,22 +1,22 @@
 using Google.Protobuf;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal;
 
 /// <summary>Builds the KV request messages from the client's options; shared by the calls and by transactions.</summary>
 internal static class KvRequests
 {
-    public static Pb.RangeRequest Range(ByteString key, ByteString rangeEnd, GetOptions? options)
+    public static Etcd.RangeRequest Range(ByteString key, ByteString rangeEnd, GetOptions? options)
     {
         options ??= GetOptions.Default;
-        return new Pb.RangeRequest
+        return new Etcd.RangeRequest
         {
             Key = key,
             RangeEnd = rangeEnd,
             Revision = options.Revision,
             Limit = options.Limit,
-            SortOrder = (Pb.RangeRequest.Types.SortOrder)options.SortOrder,
-            SortTarget = (Pb.RangeRequest.Types.SortTarget)options.SortTarget,
+            SortOrder = (Etcd.RangeRequest.Types.SortOrder)options.SortOrder,
+            SortTarget = (Etcd.RangeRequest.Types.SortTarget)options.SortTarget,
             KeysOnly = options.KeysOnly,
             CountOnly = options.CountOnly,
             Serializable = options.Serializable,
@@ -27,10 +27,10 @@ internal static class KvRequests
         };
     }
 
-    public static Pb.PutRequest Put(ByteString key, ByteString value, PutOptions? options)
+    public static Etcd.PutRequest Put(ByteString key, ByteString value, PutOptions? options)
     {
         options ??= PutOptions.Default;
-        return new Pb.PutRequest
+        return new Etcd.PutRequest
         {
             Key = key,
             Value = value,
@@ -41,7 +41,7 @@ internal static class KvRequests
         };
     }
 
-    public static Pb.DeleteRangeRequest Delete(ByteString key, ByteString rangeEnd, DeleteOptions? options) => new()
+    public static Etcd.DeleteRangeRequest Delete(ByteString key, ByteString rangeEnd, DeleteOptions? options) => new()
     {
         Key = key,
         RangeEnd = rangeEnd,

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Net.Http;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Grpc;
+using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Client.Internal;
 
@@ -96,7 +98,7 @@ internal sealed class UnaryInvoker(EndpointSet endpoints, TimeSpan? timeout, Ret
 
     private static VigilException Exhausted(Exception failure, int attempts, bool outOfTime)
     {
-        var detail = failure is RpcException rpc ? rpc.Detail : failure.Message;
+        var detail = failure is RpcException rpc ? rpc.Status.Detail : failure.Message;
         var message = $"{detail} (after {attempts} attempt{(attempts == 1 ? string.Empty : "s")})";
         return outOfTime ? new DeadlineExceededException(message, failure) : new UnavailableException(message, failure);
     }

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Errors;
@@ -107,13 +108,13 @@ public sealed partial class AutoCompactor
             LogCompacted(revision, _options.Mode);
             return true;
         }
-        catch (RpcException error) when (error.Detail == EtcdErrors.CompactedMessage)
+        catch (RpcException error) when (error.Status.Detail == EtcdErrors.CompactedMessage)
         {
             return true;
         }
         catch (RpcException error)
         {
-            LogFailed(revision, error.Detail);
+            LogFailed(revision, error.Status.Detail);
             return false;
         }
     }

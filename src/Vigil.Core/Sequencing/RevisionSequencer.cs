@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Storage;
 using Vigil.Protocol.Errors;
@@ -184,7 +185,7 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
                 OperationCanceledException when stopping.IsCancellationRequested => EtcdErrors.Stopped,
                 StoreUnavailableException unavailable => EtcdErrors.StoreUnavailable(unavailable.Message),
                 RpcException rpc => rpc,
-                _ => new RpcException(StatusCode.Unknown, error.Message, error),
+                _ => new RpcException(new Status(StatusCode.Unknown, error.Message, error)),
             };
             if (error is not (StoreUnavailableException or OperationCanceledException))
             {

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Protocol.Errors;
@@ -31,23 +32,23 @@ public static class EtcdErrors
     public const string DuplicateWatchIdReason = "mvcc: duplicate watch ID provided on the WatchStream";
     public const string EmptyWatcherRangeReason = "mvcc: watcher range is empty";
 
-    public static RpcException EmptyKey => new(StatusCode.InvalidArgument, EmptyKeyMessage);
-    public static RpcException KeyNotFound => new(StatusCode.InvalidArgument, KeyNotFoundMessage);
-    public static RpcException ValueProvided => new(StatusCode.InvalidArgument, ValueProvidedMessage);
-    public static RpcException LeaseProvided => new(StatusCode.InvalidArgument, LeaseProvidedMessage);
-    public static RpcException TooManyOps => new(StatusCode.InvalidArgument, TooManyOpsMessage);
-    public static RpcException DuplicateKey => new(StatusCode.InvalidArgument, DuplicateKeyMessage);
-    public static RpcException Compacted => new(StatusCode.OutOfRange, CompactedMessage);
-    public static RpcException FutureRevision => new(StatusCode.OutOfRange, FutureRevisionMessage);
-    public static RpcException LeaseNotFound => new(StatusCode.NotFound, LeaseNotFoundMessage);
-    public static RpcException LeaseExists => new(StatusCode.FailedPrecondition, LeaseExistsMessage);
-    public static RpcException LeaseTtlTooLarge => new(StatusCode.OutOfRange, LeaseTtlTooLargeMessage);
-    public static RpcException RequestTooLarge => new(StatusCode.InvalidArgument, RequestTooLargeMessage);
-    public static RpcException NoLeader => new(StatusCode.Unavailable, NoLeaderMessage);
-    public static RpcException Timeout => new(StatusCode.Unavailable, TimeoutMessage);
-    public static RpcException Stopped => new(StatusCode.Unavailable, StoppedMessage);
-    public static RpcException MemberNotFound => new(StatusCode.NotFound, MemberNotFoundMessage);
-    public static RpcException WatchCanceled => new(StatusCode.Cancelled, WatchCanceledMessage);
+    public static RpcException EmptyKey => new(new Status(StatusCode.InvalidArgument, EmptyKeyMessage));
+    public static RpcException KeyNotFound => new(new Status(StatusCode.InvalidArgument, KeyNotFoundMessage));
+    public static RpcException ValueProvided => new(new Status(StatusCode.InvalidArgument, ValueProvidedMessage));
+    public static RpcException LeaseProvided => new(new Status(StatusCode.InvalidArgument, LeaseProvidedMessage));
+    public static RpcException TooManyOps => new(new Status(StatusCode.InvalidArgument, TooManyOpsMessage));
+    public static RpcException DuplicateKey => new(new Status(StatusCode.InvalidArgument, DuplicateKeyMessage));
+    public static RpcException Compacted => new(new Status(StatusCode.OutOfRange, CompactedMessage));
+    public static RpcException FutureRevision => new(new Status(StatusCode.OutOfRange, FutureRevisionMessage));
+    public static RpcException LeaseNotFound => new(new Status(StatusCode.NotFound, LeaseNotFoundMessage));
+    public static RpcException LeaseExists => new(new Status(StatusCode.FailedPrecondition, LeaseExistsMessage));
+    public static RpcException LeaseTtlTooLarge => new(new Status(StatusCode.OutOfRange, LeaseTtlTooLargeMessage));
+    public static RpcException RequestTooLarge => new(new Status(StatusCode.InvalidArgument, RequestTooLargeMessage));
+    public static RpcException NoLeader => new(new Status(StatusCode.Unavailable, NoLeaderMessage));
+    public static RpcException Timeout => new(new Status(StatusCode.Unavailable, TimeoutMessage));
+    public static RpcException Stopped => new(new Status(StatusCode.Unavailable, StoppedMessage));
+    public static RpcException MemberNotFound => new(new Status(StatusCode.NotFound, MemberNotFoundMessage));
+    public static RpcException WatchCanceled => new(new Status(StatusCode.Cancelled, WatchCanceledMessage));
 
     /// <summary>
     /// The store cannot be reached. UNAVAILABLE makes etcd clients retry (reads always,
@@ -55,5 +56,5 @@ public static class EtcdErrors
     /// PostgreSQL is restarting.
     /// </summary>
     public static RpcException StoreUnavailable(string reason) =>
-        new(StatusCode.Unavailable, "vigil: store unavailable: " + reason);
+        new(new Status(StatusCode.Unavailable, "vigil: store unavailable: " + reason));
 }

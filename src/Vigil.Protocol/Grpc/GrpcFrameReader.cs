@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.IO.Pipelines;
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Vigil.Protocol.Grpc;
 
@@ -99,7 +100,7 @@ public sealed class GrpcFrameReader
                     return null;
                 }
 
-                throw new RpcException(StatusCode.Internal, "grpc: stream ended inside a message (unexpected EOF)");
+                throw new RpcException(new Status(StatusCode.Internal, "grpc: stream ended inside a message (unexpected EOF)"));
             }
 
             _input.AdvanceTo(buffer.Start, buffer.End);
@@ -118,19 +119,19 @@ public sealed class GrpcFrameReader
         RpcException? error = null;
         if (flag > Compressed)
         {
-            error = new RpcException(StatusCode.Internal, Invariant($"grpc: received unexpected payload format {flag}"));
+            error = new RpcException(new Status(StatusCode.Internal, Invariant($"grpc: received unexpected payload format {flag}")));
         }
         else if (flag == Compressed && _encoding is null)
         {
-            error = new RpcException(StatusCode.Internal, "grpc: compressed flag set with identity or empty encoding");
+            error = new RpcException(new Status(StatusCode.Internal, "grpc: compressed flag set with identity or empty encoding"));
         }
         else if (flag == Compressed && !_gzip)
         {
-            error = new RpcException(StatusCode.Unimplemented, $"grpc: Decompressor is not installed for grpc-encoding \"{_encoding}\"");
+            error = new RpcException(new Status(StatusCode.Unimplemented, $"grpc: Decompressor is not installed for grpc-encoding \"{_encoding}\""));
         }
         else if (length > _maxMessageSize)
         {
-            error = new RpcException(StatusCode.ResourceExhausted, Invariant($"grpc: received message larger than max ({length} vs. {_maxMessageSize})"));
+            error = new RpcException(new Status(StatusCode.ResourceExhausted, Invariant($"grpc: received message larger than max ({length} vs. {_maxMessageSize})")));
         }
 
         if (error is not null)
@@ -151,7 +152,7 @@ public sealed class GrpcFrameReader
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(StatusCode.Internal, _unmarshalError + ex.Message, ex);
+            throw new RpcException(new Status(StatusCode.Internal, _unmarshalError + ex.Message, ex));
         }
     }
 
@@ -196,8 +197,7 @@ public sealed class GrpcFrameReader
 
             if (length > _maxMessageSize)
             {
-                throw new RpcException(StatusCode.ResourceExhausted,
-                    Invariant($"grpc: received message after decompression larger than max ({length} vs. {_maxMessageSize})"));
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, Invariant($"grpc: received message after decompression larger than max ({length} vs. {_maxMessageSize})")));
             }
 
             try
@@ -206,12 +206,12 @@ public sealed class GrpcFrameReader
             }
             catch (InvalidProtocolBufferException ex)
             {
-                throw new RpcException(StatusCode.Internal, _unmarshalError + ex.Message, ex);
+                throw new RpcException(new Status(StatusCode.Internal, _unmarshalError + ex.Message, ex));
             }
         }
         catch (InvalidDataException ex)
         {
-            throw new RpcException(StatusCode.Internal, "grpc: failed to decompress the received message " + ex.Message, ex);
+            throw new RpcException(new Status(StatusCode.Internal, "grpc: failed to decompress the received message " + ex.Message, ex));
         }
         finally
         {

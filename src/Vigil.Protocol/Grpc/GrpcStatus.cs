@@ -1,3 +1,5 @@
+using Grpc.Core;
+
 namespace Vigil.Protocol.Grpc;
 
 /// <summary>The outcome of a gRPC call: a status code and its message.</summary>
@@ -9,7 +11,7 @@ public readonly record struct GrpcStatus(StatusCode Code, string Detail)
     public static GrpcStatus Ok => new(StatusCode.OK, string.Empty);
 
     /// <summary>The exception that reports this status to a caller.</summary>
-    public RpcException ToException() => new(Code, Detail);
+    public RpcException ToException() => new(new Status(Code, Detail));
 
     /// <inheritdoc/>
     public override string ToString() => $"Status(StatusCode=\"{Code}\", Detail=\"{Detail}\")";

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Server.Grpc;
@@ -43,14 +44,14 @@ public sealed class GrpcMethodTable
         var slash = name.LastIndexOf('/');
         if (slash < 0)
         {
-            return new RpcException(StatusCode.Unimplemented, $"malformed method name: \"{path}\"");
+            return new RpcException(new Status(StatusCode.Unimplemented, $"malformed method name: \"{path}\""));
         }
 
         var service = name[..slash];
         var method = name[(slash + 1)..];
         return _services.Contains(service)
-            ? new RpcException(StatusCode.Unimplemented, $"unknown method {method} for service {service}")
-            : new RpcException(StatusCode.Unimplemented, $"unknown service {service}");
+            ? new RpcException(new Status(StatusCode.Unimplemented, $"unknown method {method} for service {service}"))
+            : new RpcException(new Status(StatusCode.Unimplemented, $"unknown service {service}"));
     }
 
     private void Add(GrpcMethod method)

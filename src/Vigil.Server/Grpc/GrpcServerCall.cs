@@ -1,5 +1,6 @@
 using System.Globalization;
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -117,10 +118,10 @@ internal sealed class GrpcServerCall
         where T : class, IMessage<T>
     {
         var request = await ReadRequestAsync(parser, default)
-            ?? throw new RpcException(StatusCode.Internal, "grpc: the request stream ended without a message");
+            ?? throw new RpcException(new Status(StatusCode.Internal, "grpc: the request stream ended without a message"));
         if (await ReadRequestAsync(parser, default) is not null)
         {
-            throw new RpcException(StatusCode.Internal, "grpc: more than one request message for a single-request method");
+            throw new RpcException(new Status(StatusCode.Internal, "grpc: more than one request message for a single-request method"));
         }
 
         return request;
@@ -195,7 +196,7 @@ internal sealed class GrpcServerCall
             if (!GrpcTimeout.TryParse(timeoutHeader[0], out var timeout))
             {
                 _context = new ServerCallContext(_httpContext, _method, null, _cts.Token);
-                throw new RpcException(StatusCode.Internal, $"transport: malformed grpc-timeout: \"{timeoutHeader[0]}\"");
+                throw new RpcException(new Status(StatusCode.Internal, $"transport: malformed grpc-timeout: \"{timeoutHeader[0]}\""));
             }
 
             if (timeout <= LongestTimer)
@@ -216,7 +217,7 @@ internal sealed class GrpcServerCall
         if (!GrpcHeaders.IsSupportedEncoding(_encoding))
         {
             _unsupportedEncoding = true;
-            throw new RpcException(StatusCode.Unimplemented, $"grpc: Decompressor is not installed for grpc-encoding \"{_encoding}\"");
+            throw new RpcException(new Status(StatusCode.Unimplemented, $"grpc: Decompressor is not installed for grpc-encoding \"{_encoding}\""));
         }
     }
 
@@ -249,8 +250,8 @@ internal sealed class GrpcServerCall
         switch (ex)
         {
             case RpcException rpc:
-                GrpcServerLog.CallFailed(_logger, _method, rpc.StatusCode, rpc.Detail);
-                return new GrpcStatus(rpc.StatusCode, rpc.Detail);
+                GrpcServerLog.CallFailed(_logger, _method, rpc.StatusCode, rpc.Status.Detail);
+                return new GrpcStatus(rpc.StatusCode, rpc.Status.Detail);
             case OperationCanceledException when _cts.IsCancellationRequested && _serverStopping.IsCancellationRequested:
                 return new GrpcStatus(StatusCode.Unavailable, "grpc: the server has been stopped");
             case OperationCanceledException when _cts.IsCancellationRequested:

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 
 namespace Vigil.Server.Grpc;
 

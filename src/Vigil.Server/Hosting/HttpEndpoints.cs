@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Vigil.Core;
@@ -22,9 +23,9 @@ internal static class HttpEndpoints
                 await node.KeySpace.GetStateAsync(context.RequestAborted);
                 return Results.Text("{\"health\":\"true\"}", "application/json");
             }
-            catch (Protocol.Grpc.RpcException error)
+            catch (global::Grpc.Core.RpcException error)
             {
-                return Results.Text($"{{\"health\":\"false\",\"reason\":\"{error.Detail.Replace("\"", "'", StringComparison.Ordinal)}\"}}", "application/json", statusCode: 503);
+                return Results.Text($"{{\"health\":\"false\",\"reason\":\"{error.Status.Detail.Replace("\"", "'", StringComparison.Ordinal)}\"}}", "application/json", statusCode: 503);
             }
         });
         app.MapGet("/version", () => Results.Text(

@@ -1,6 +1,8 @@
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 using Vigil.Protocol.Health;
 using Vigil.Server.Grpc;
+using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Services;
 
@@ -14,7 +16,7 @@ internal sealed class HealthService
     {
         if (request.Service.Length != 0)
         {
-            throw new RpcException(StatusCode.NotFound, "unknown service");
+            throw new RpcException(new Status(StatusCode.NotFound, "unknown service"));
         }
 
         return ValueTask.FromResult(new HealthCheckResponse { Status = HealthCheckResponse.Types.ServingStatus.Serving });

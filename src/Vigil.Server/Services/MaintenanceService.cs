@@ -1,8 +1,10 @@
+using Grpc.Core;
 using Vigil.Core;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 using Vigil.Server.Grpc;
 using Vigil.Server.Hosting;
+using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Services;
 
@@ -62,7 +64,7 @@ internal sealed class MaintenanceService(VigilNode node)
         }
         catch (Core.Storage.StoreUnavailableException error)
         {
-            throw new RpcException(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message));
         }
     }
 }

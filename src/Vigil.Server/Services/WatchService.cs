@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Core;
 using Vigil.Core.Watch;
@@ -5,6 +6,7 @@ using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 using Vigil.Server.Grpc;
+using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Services;
 
@@ -124,7 +126,7 @@ internal sealed partial class WatchService(VigilNode node, ILogger<WatchService>
         catch (Exception error) when (error is IOException or InvalidOperationException)
         {
             LogSendFailed(error.Message);
-            throw new RpcException(StatusCode.Unavailable, "watch stream closed: " + error.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, "watch stream closed: " + error.Message));
         }
     }
 

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Vigil.Client.Internal.Watch;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 using Mvcc = Vigil.Protocol.Mvccpb;
-using Pb = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Tests.Internal;
 
@@ -113,18 +113,18 @@ public sealed class WatchSubscriptionTests
     }
 
     private static WatchSubscription New(long startRevision, bool createdNotify = false) =>
-        new(7, new Pb.WatchCreateRequest { Key = ByteString.CopyFromUtf8("k"), StartRevision = startRevision }, createdNotify);
+        new(7, new Etcd.WatchCreateRequest { Key = ByteString.CopyFromUtf8("k"), StartRevision = startRevision }, createdNotify);
 
     private static Mvcc.Event Event(long revision) => new()
     {
         Kv = new Mvcc.KeyValue { Key = ByteString.CopyFromUtf8("k"), ModRevision = revision, CreateRevision = 1, Version = revision },
     };
 
-    private static Pb.WatchResponse Response(long revision, params Mvcc.Event[] events) => Response(revision, false, events);
+    private static Etcd.WatchResponse Response(long revision, params Mvcc.Event[] events) => Response(revision, false, events);
 
-    private static Pb.WatchResponse Response(long revision, bool fragment, params Mvcc.Event[] events)
+    private static Etcd.WatchResponse Response(long revision, bool fragment, params Mvcc.Event[] events)
     {
-        var response = new Pb.WatchResponse { Header = new Pb.ResponseHeader { Revision = revision }, WatchId = 7, Fragment = fragment };
+        var response = new Etcd.WatchResponse { Header = new Etcd.ResponseHeader { Revision = revision }, WatchId = 7, Fragment = fragment };
         response.Events.Add(events);
         return response;
     }

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
@@ -53,7 +54,7 @@ public abstract class KeySpaceContract : IAsyncLifetime
     {
         var error = await Assert.ThrowsAsync<RpcException>(call);
         Assert.Equal(code, error.StatusCode);
-        Assert.Equal(message, error.Detail);
+        Assert.Equal(message, error.Status.Detail);
     }
 
     protected static string[] Keys(RangeResponse response) => response.Kvs.Select(kv => kv.Key.ToStringUtf8()).ToArray();

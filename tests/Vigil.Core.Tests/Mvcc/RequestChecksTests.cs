@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
@@ -23,7 +24,7 @@ public class RequestChecksTests
     {
         var error = Assert.Throws<RpcException>(check);
         Assert.Equal(code, error.StatusCode);
-        Assert.Equal(message, error.Detail);
+        Assert.Equal(message, error.Status.Detail);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Vigil.Protocol.Errors;
@@ -43,7 +44,7 @@ public abstract class RevisionSequencerContract
 
         var responses = await Task.WhenAll(puts);
         var error = await Assert.ThrowsAsync<RpcException>(() => rejected);
-        Assert.Equal(EtcdErrors.KeyNotFoundMessage, error.Detail);
+        Assert.Equal(EtcdErrors.KeyNotFoundMessage, error.Status.Detail);
 
         // Queue order is revision order: put i got revision i + 2.
         Assert.Equal(Enumerable.Range(2, 50).Select(i => (long)i), responses.Select(r => r.Header.Revision));
@@ -106,7 +107,7 @@ public sealed class PostgresRevisionSequencerTests(PostgresFixture fixture) : Re
         // The write waits for the lock held above; stopping the node must not wait with it.
         await node.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
         var error = await Assert.ThrowsAsync<RpcException>(() => put);
-        Assert.Equal((StatusCode.Unavailable, EtcdErrors.StoppedMessage), (error.StatusCode, error.Detail));
+        Assert.Equal((StatusCode.Unavailable, EtcdErrors.StoppedMessage), (error.StatusCode, error.Status.Detail));
     }
 
     protected override async Task<IAsyncDisposable> HoldRevisionLockAsync(TestNode node)

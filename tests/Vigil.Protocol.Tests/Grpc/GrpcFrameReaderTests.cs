@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Pipelines;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 using Vigil.Protocol.Mvccpb;
@@ -114,7 +115,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
         Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.Contains("unexpected EOF", error.Detail);
+        Assert.Contains("unexpected EOF", error.Status.Detail);
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser, guard.Token).AsTask());
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal("grpc: received message larger than max (2097153 vs. 2097152)", error.Detail);
+        Assert.Equal("grpc: received message larger than max (2097153 vs. 2097152)", error.Status.Detail);
         Assert.Equal(1, input.Reads);
     }
 
@@ -172,7 +173,7 @@ public sealed class GrpcFrameReaderTests
         var reader = new GrpcFrameReader(new ChunkedPipeReader([header], completeAtEnd: false), Max);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
-        Assert.Equal("grpc: received message larger than max (4294967295 vs. 2097152)", error.Detail);
+        Assert.Equal("grpc: received message larger than max (4294967295 vs. 2097152)", error.Status.Detail);
     }
 
     [Theory]
@@ -187,7 +188,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
         Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.Equal("grpc: compressed flag set with identity or empty encoding", error.Detail);
+        Assert.Equal("grpc: compressed flag set with identity or empty encoding", error.Status.Detail);
     }
 
     [Fact]
@@ -229,8 +230,8 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(PutRequest.Parser).AsTask());
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.StartsWith("grpc: received message after decompression larger than max (", error.Detail);
-        Assert.EndsWith(" vs. 2097152)", error.Detail);
+        Assert.StartsWith("grpc: received message after decompression larger than max (", error.Status.Detail);
+        Assert.EndsWith(" vs. 2097152)", error.Status.Detail);
     }
 
     [Fact]
@@ -252,7 +253,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        Assert.Equal("grpc: Decompressor is not installed for grpc-encoding \"snappy\"", error.Detail);
+        Assert.Equal("grpc: Decompressor is not installed for grpc-encoding \"snappy\"", error.Status.Detail);
     }
 
     [Theory]
@@ -267,7 +268,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
         Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.Equal($"grpc: received unexpected payload format {flag}", error.Detail);
+        Assert.Equal($"grpc: received unexpected payload format {flag}", error.Status.Detail);
     }
 
     [Fact]
@@ -278,7 +279,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeRequest.Parser).AsTask());
         Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.StartsWith("grpc: error unmarshalling request: ", error.Detail);
+        Assert.StartsWith("grpc: error unmarshalling request: ", error.Status.Detail);
     }
 
     [Fact]
@@ -288,7 +289,7 @@ public sealed class GrpcFrameReaderTests
 
         var error = await Assert.ThrowsAsync<RpcException>(() => reader.ReadAsync(RangeResponse.Parser).AsTask());
         Assert.Equal(StatusCode.Internal, error.StatusCode);
-        Assert.StartsWith("grpc: failed to unmarshal the received message ", error.Detail);
+        Assert.StartsWith("grpc: failed to unmarshal the received message ", error.Status.Detail);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;

@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
@@ -112,7 +113,7 @@ public sealed class ClusterTests(PostgresFixture fixture)
                         "/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B("p/outage"), Value = ClusterWorkload.B("x") }, PutResponse.Parser,
                         new Client.Grpc.CallOptions { Timeout = TimeSpan.FromSeconds(30) }));
                     Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-                    Assert.Contains("store unavailable", error.Detail);
+                    Assert.Contains("store unavailable", error.Status.Detail);
                 }
 
                 // The watch streams are still open.

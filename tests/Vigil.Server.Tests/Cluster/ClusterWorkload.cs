@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;

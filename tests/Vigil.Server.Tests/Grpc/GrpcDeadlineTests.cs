@@ -1,7 +1,9 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
+using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Server.Tests.Grpc;
 

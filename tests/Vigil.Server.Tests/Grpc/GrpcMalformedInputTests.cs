@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Net;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 

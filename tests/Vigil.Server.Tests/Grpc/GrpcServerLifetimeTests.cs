@@ -1,4 +1,5 @@
 using System.Globalization;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
@@ -60,7 +61,7 @@ public sealed class GrpcServerLifetimeTests
         var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal("grpc: received message larger than max (102 vs. 64)", error.Detail);
+        Assert.Equal("grpc: received message larger than max (102 vs. 64)", error.Status.Detail);
         Assert.Equal(1, (await connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 1 }, RangeResponse.Parser)).Count);
     }
 

@@ -1,8 +1,10 @@
 using System.Globalization;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
+using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -64,7 +66,7 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
 
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
         Assert.Equal(StatusCode.Aborted, error.StatusCode);
-        Assert.Equal("failed after 3", error.Detail);
+        Assert.Equal("failed after 3", error.Status.Detail);
         Assert.Equal(["10"], call.Trailers!.GetValues("grpc-status"));
         Assert.False((await call.GetResponseHeadersAsync()).Contains("grpc-status"));
 
@@ -310,7 +312,7 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
 
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        Assert.Equal("unknown method Nope for service etcdserverpb.Lease", error.Detail);
+        Assert.Equal("unknown method Nope for service etcdserverpb.Lease", error.Status.Detail);
         Assert.Same(call.Trailers, await call.GetResponseHeadersAsync());
         await Assert.ThrowsAsync<RpcException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 2 }).AsTask());
     }
@@ -341,7 +343,7 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
 
         var error = await Assert.ThrowsAsync<RpcException>(() => pending.WaitAsync(Guard));
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        Assert.Equal("grpc: the client connection is closing", error.Detail);
+        Assert.Equal("grpc: the client connection is closing", error.Status.Detail);
         Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
         Assert.Throws<ObjectDisposedException>(() => connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser));
     }

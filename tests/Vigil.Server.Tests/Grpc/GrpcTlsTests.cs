@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;

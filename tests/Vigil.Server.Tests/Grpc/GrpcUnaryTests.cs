@@ -1,8 +1,10 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
+using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -65,7 +67,7 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
 
         Assert.Equal(StatusCode.NotFound, error.StatusCode);
-        Assert.Equal(detail, error.Detail);
+        Assert.Equal(detail, error.Status.Detail);
     }
 
     [Fact]
@@ -76,7 +78,7 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
 
         Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
-        Assert.Equal("etcdserver: mvcc: required revision has been compacted", error.Detail);
+        Assert.Equal("etcdserver: mvcc: required revision has been compacted", error.Status.Detail);
     }
 
     [Fact]
@@ -115,7 +117,7 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Throw, request, PutResponse.Parser));
 
         Assert.Equal(StatusCode.Unknown, error.StatusCode);
-        Assert.Equal("handler exploded 42", error.Detail);
+        Assert.Equal("handler exploded 42", error.Status.Detail);
         Assert.Contains(_fixture.Server.Log.Entries, entry =>
             entry.Level == LogLevel.Error && entry.Category == "Vigil.Server.Grpc"
             && entry.Exception is InvalidOperationException { Message: "handler exploded 42" }
@@ -132,7 +134,7 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(path, new RangeRequest(), RangeResponse.Parser));
 
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        Assert.Equal(detail, error.Detail);
+        Assert.Equal(detail, error.Status.Detail);
     }
 
     [Fact]
@@ -144,8 +146,8 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser, options));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.StartsWith("grpc: received message larger than max (", error.Detail);
-        Assert.EndsWith(" vs. 100)", error.Detail);
+        Assert.StartsWith("grpc: received message larger than max (", error.Status.Detail);
+        Assert.EndsWith(" vs. 100)", error.Status.Detail);
     }
 
     [Fact]
@@ -157,7 +159,7 @@ public sealed class GrpcUnaryTests : IClassFixture<GrpcServerFixture>, IAsyncLif
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Fail, request, PutResponse.Parser));
 
         Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal($"grpc: received message larger than max ({size} vs. 2097152)", error.Detail);
+        Assert.Equal($"grpc: received message larger than max ({size} vs. 2097152)", error.Status.Detail);
 
         for (var i = 0; i < 3; i++)
         {

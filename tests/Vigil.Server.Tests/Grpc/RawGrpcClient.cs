@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Grpc;
 
 namespace Vigil.Server.Tests.Grpc;

@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 using Vigil.Protocol.Mvccpb;
 using Vigil.Server.Grpc;
+using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -42,7 +44,7 @@ internal sealed class TestServices
         var table = new GrpcMethodTable();
         table.AddUnary<RangeRequest, RangeResponse>(Range, RangeRequest.Parser, EchoRange);
         table.AddUnary<PutRequest, PutResponse>(Fail, PutRequest.Parser, (request, _) =>
-            throw new RpcException((StatusCode)request.Lease, request.Value.ToStringUtf8()));
+            throw new RpcException(new Status((StatusCode)request.Lease, request.Value.ToStringUtf8())));
         table.AddUnary<PutRequest, PutResponse>(Throw, PutRequest.Parser, (request, _) =>
             throw new InvalidOperationException(request.Key.ToStringUtf8()));
         table.AddUnary<PutRequest, PutResponse>(Wait, PutRequest.Parser, WaitForCancellationAsync);
@@ -52,7 +54,7 @@ internal sealed class TestServices
         table.AddDuplexStreaming<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(First, LeaseKeepAliveRequest.Parser, async (requests, responses, _) =>
         {
             // Answers the first request and ends the call without waiting for the client.
-            var first = await requests.ReadAsync() ?? throw new RpcException(StatusCode.InvalidArgument, "no request");
+            var first = await requests.ReadAsync() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "no request"));
             await responses.WriteAsync(new LeaseKeepAliveResponse { ID = first.ID });
         });
         return table;
@@ -99,7 +101,7 @@ internal sealed class TestServices
         await responses.FlushAsync();
         if (request.KeysOnly)
         {
-            throw new RpcException(StatusCode.Aborted, $"failed after {request.Limit}");
+            throw new RpcException(new Status(StatusCode.Aborted, $"failed after {request.Limit}"));
         }
 
         if (request.Serializable)
@@ -123,7 +125,7 @@ internal sealed class TestServices
     // Echoes the first request, then holds the stream open until the call is canceled.
     private async Task HoldAsync(IGrpcRequestStream<LeaseKeepAliveRequest> requests, IGrpcResponseStream<LeaseKeepAliveResponse> responses, ServerCallContext context)
     {
-        var first = await requests.ReadAsync() ?? throw new RpcException(StatusCode.InvalidArgument, "no request");
+        var first = await requests.ReadAsync() ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "no request"));
         var signal = Signal(first.ID.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.CancellationToken.Register(() => signal.TrySetResult("canceled"));
         Started(first.ID.ToString(System.Globalization.CultureInfo.InvariantCulture)).TrySetResult();

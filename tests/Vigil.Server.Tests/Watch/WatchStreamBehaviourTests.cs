@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;

@@ -1,7 +1,9 @@
+using Grpc.Core;
 using Vigil.Client.Grpc;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Grpc;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using CallOptions = Vigil.Client.Grpc.CallOptions;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal.Watch;
 
@@ -55,7 +57,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
     internal int StreamsOpened => Volatile.Read(ref _streamsOpened);
 
     /// <summary>Starts a watch; its updates arrive on the returned subscription.</summary>
-    public WatchSubscription Add(Pb.WatchCreateRequest template, bool createdNotify)
+    public WatchSubscription Add(Etcd.WatchCreateRequest template, bool createdNotify)
     {
         lock (_lock)
         {
@@ -106,7 +108,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
         {
             if (_session is { IsClosing: false } session)
             {
-                session.Post(new Pb.WatchRequest { ProgressRequest = new Pb.WatchProgressRequest() });
+                session.Post(new Etcd.WatchRequest { ProgressRequest = new Etcd.WatchProgressRequest() });
             }
         }
     }
@@ -135,7 +137,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
         _disposing.Dispose();
     }
 
-    private static Pb.WatchRequest Cancel(long id) => new() { CancelRequest = new Pb.WatchCancelRequest { WatchId = id } };
+    private static Etcd.WatchRequest Cancel(long id) => new() { CancelRequest = new Etcd.WatchCancelRequest { WatchId = id } };
 
     /// <summary>Whether a broken stream is worth reopening, as etcd's client decides, plus any transport failure.</summary>
     private static bool IsResumable(Exception? failure) => failure switch
@@ -149,7 +151,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
 
     private static Exception Describe(Exception? failure) => failure switch
     {
-        RpcException rpc => new WatchCanceledException(rpc.Detail, rpc.StatusCode, rpc),
+        RpcException rpc => new WatchCanceledException(rpc.Status.Detail, rpc.StatusCode, rpc),
         VigilException vigil => vigil,
         null => new UnavailableException("the watch stream ended"),
         _ => new WatchCanceledException(failure.Message, StatusCode.Unknown, failure),
@@ -271,7 +273,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
             _endpoints.Skip(endpoint);
             if (failures >= _retry.MaxAttempts)
             {
-                var detail = failure is RpcException rpc ? rpc.Detail : failure?.Message ?? "the watch stream ended";
+                var detail = failure is RpcException rpc ? rpc.Status.Detail : failure?.Message ?? "the watch stream ended";
                 lock (_lock)
                 {
                     EndAll(() => new UnavailableException($"{detail} (after {failures} attempts to reopen the watch stream)", failure));
@@ -298,7 +300,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
         try
         {
             var status = await endpoint.Connection.UnaryAsync(
-                EtcdMethods.Status, new Pb.StatusRequest(), Pb.StatusResponse.Parser,
+                EtcdMethods.Status, new Etcd.StatusRequest(), Etcd.StatusResponse.Parser,
                 new CallOptions { Timeout = _probeTimeout, CancellationToken = _disposing.Token });
             return ProgressOrdering.IsOrdered(status.Version);
         }
@@ -316,7 +318,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
         session.Post(watch.CreateRequest());
     }
 
-    private void Dispatch(WatchSession session, Pb.WatchResponse response)
+    private void Dispatch(WatchSession session, Etcd.WatchResponse response)
     {
         var id = response.WatchId;
         if (response.Created)
@@ -366,7 +368,7 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
         }
     }
 
-    private void OnCreateAnswered(WatchSession session, Pb.WatchResponse response)
+    private void OnCreateAnswered(WatchSession session, Etcd.WatchResponse response)
     {
         var pending = session.PendingCreates;
         WatchSubscription? answered = null;

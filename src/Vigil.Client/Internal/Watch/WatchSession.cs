@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 using Vigil.Client.Grpc;
-using Pb = Vigil.Protocol.Etcdserverpb;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal.Watch;
 
@@ -14,10 +14,10 @@ internal sealed class WatchSession : IAsyncDisposable
 {
     private static readonly KeyValuePair<string, string>[] Metadata = [new("hasleader", "true")];
 
-    private readonly DuplexStreamingCall<Pb.WatchRequest, Pb.WatchResponse> _call;
+    private readonly DuplexStreamingCall<Etcd.WatchRequest, Etcd.WatchResponse> _call;
     private readonly CancellationTokenSource _cts;
-    private readonly Channel<Pb.WatchRequest> _outbox =
-        Channel.CreateUnbounded<Pb.WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Etcd.WatchRequest> _outbox =
+        Channel.CreateUnbounded<Etcd.WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
 
     private readonly Task _sending;
 
@@ -26,8 +26,8 @@ internal sealed class WatchSession : IAsyncDisposable
         Endpoint = endpoint;
         ProgressIsOrdered = progressIsOrdered;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _call = endpoint.Connection.Duplex<Pb.WatchRequest, Pb.WatchResponse>(
-            EtcdMethods.Watch, Pb.WatchResponse.Parser, new CallOptions { Headers = Metadata, CancellationToken = _cts.Token });
+        _call = endpoint.Connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>(
+            EtcdMethods.Watch, Etcd.WatchResponse.Parser, new CallOptions { Headers = Metadata, CancellationToken = _cts.Token });
         _sending = SendAsync();
     }
 
@@ -49,9 +49,9 @@ internal sealed class WatchSession : IAsyncDisposable
     /// <summary>Why the request side failed, if it did.</summary>
     public Exception? SendFailure { get; private set; }
 
-    public void Post(Pb.WatchRequest request) => _outbox.Writer.TryWrite(request);
+    public void Post(Etcd.WatchRequest request) => _outbox.Writer.TryWrite(request);
 
-    public ValueTask<Pb.WatchResponse?> ReadAsync() => _call.ReadAsync();
+    public ValueTask<Etcd.WatchResponse?> ReadAsync() => _call.ReadAsync();
 
     /// <summary>Ends the call because no watch needs it; the pending read ends.</summary>
     public void Close()

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
+using Etcd = Vigil.Protocol.Etcdserverpb;
 using Mvcc = Vigil.Protocol.Mvccpb;
-using Pb = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal.Watch;
 
@@ -18,7 +18,7 @@ namespace Vigil.Client.Internal.Watch;
 /// </remarks>
 internal sealed class WatchSubscription
 {
-    private readonly Pb.WatchCreateRequest _template;
+    private readonly Etcd.WatchCreateRequest _template;
     private readonly bool _createdNotify;
     private readonly Channel<WatchUpdate> _updates =
         Channel.CreateUnbounded<WatchUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -26,7 +26,7 @@ internal sealed class WatchSubscription
     private List<Mvcc.Event>? _fragments;
     private bool _createdDelivered;
 
-    public WatchSubscription(long id, Pb.WatchCreateRequest template, bool createdNotify)
+    public WatchSubscription(long id, Etcd.WatchCreateRequest template, bool createdNotify)
     {
         Id = id;
         _template = template;
@@ -49,12 +49,12 @@ internal sealed class WatchSubscription
     public ChannelReader<WatchUpdate> Updates => _updates.Reader;
 
     /// <summary>The create request that resumes this watch where the consumer is.</summary>
-    public Pb.WatchRequest CreateRequest()
+    public Etcd.WatchRequest CreateRequest()
     {
         var create = _template.Clone();
         create.WatchId = Id;
         create.StartRevision = NextRevision;
-        return new Pb.WatchRequest { CreateRequest = create };
+        return new Etcd.WatchRequest { CreateRequest = create };
     }
 
     /// <summary>Records that the create goes out on <paramref name="session"/>.</summary>
@@ -89,7 +89,7 @@ internal sealed class WatchSubscription
     }
 
     /// <summary>Takes a response carrying events (or a fragment of them), or this watch's own progress notification.</summary>
-    public void OnResponse(Pb.WatchResponse response)
+    public void OnResponse(Etcd.WatchResponse response)
     {
         if (response.Fragment)
         {
