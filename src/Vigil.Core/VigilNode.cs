@@ -73,7 +73,7 @@ public sealed class VigilNode : IAsyncDisposable
         var state = await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
         var sequencer = new RevisionSequencer(store, options.Sequencer, loggers.CreateLogger<RevisionSequencer>());
         var compactor = new Compactor(store, loggers.CreateLogger<Compactor>());
-        var keySpace = new KeySpace(store, sequencer, compactor, options.KeySpace);
+        var keySpace = new KeySpace(store, new LocalRevisionWriter(sequencer, compactor), options.KeySpace);
         var watches = new WatchHub(store, identity, options.Watch, loggers.CreateLogger<WatchHub>());
         var feed = new ChangeFeed(store, watches, options.Feed, loggers.CreateLogger<ChangeFeed>());
         var membership = new Membership(cluster, identity, options.Cluster, loggers.CreateLogger<Membership>());

@@ -1,7 +1,7 @@
 namespace Vigil.Testing;
 
 /// <summary>Removal of a test's temp folder that never fails the test over leftovers.</summary>
-internal static class TempDirectory
+public static class TempDirectory
 {
     public static async Task DeleteAsync(string path)
     {

@@ -1,6 +1,4 @@
 using Google.Protobuf;
-using Vigil.Core.Compaction;
-using Vigil.Core.Sequencing;
 using Vigil.Core.Storage;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
@@ -8,9 +6,10 @@ using Vigil.Protocol.Etcdserverpb;
 namespace Vigil.Core.Mvcc;
 
 /// <summary>
-/// The etcd KV API over the store: reads from a consistent snapshot, writes through the
-/// node's <see cref="RevisionSequencer"/>. Responses carry a header holding only the
-/// revision; the transport stamps cluster and member identity on it.
+/// The etcd KV API over the store: checks every request as etcd does, answers reads from a
+/// consistent snapshot and hands writes to an <see cref="IRevisionWriter"/> (this process's
+/// sequencer, or the cluster's). Responses carry a header holding only the revision; the
+/// transport stamps cluster and member identity on it.
 /// </summary>
 public sealed class KeySpace
 {
@@ -20,21 +19,18 @@ public sealed class KeySpace
     private const int RaftEnvelopeBytes = 17;
 
     private readonly IRevisionStore _store;
-    private readonly RevisionSequencer _sequencer;
-    private readonly Compactor _compactor;
+    private readonly IRevisionWriter _writer;
     private readonly KeySpaceOptions _options;
-    private readonly WriteApplier _applier;
 
-    public KeySpace(IRevisionStore store, RevisionSequencer sequencer, Compactor compactor, KeySpaceOptions options)
+    // Leases are not built yet: every lease is unknown, as etcd says of a lease that does not
+    // exist. Read-only txns evaluate their compares and reads with it.
+    private readonly WriteApplier _reader = new(static _ => false);
+
+    public KeySpace(IRevisionStore store, IRevisionWriter writer, KeySpaceOptions options)
     {
         _store = store;
-        _sequencer = sequencer;
-        _compactor = compactor;
+        _writer = writer;
         _options = options;
-
-        // Leases are not built yet: every lease is unknown, as etcd says of a lease that
-        // does not exist.
-        _applier = new WriteApplier(static _ => false);
     }
 
     public async ValueTask<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken)
@@ -76,25 +72,25 @@ public sealed class KeySpace
     public ValueTask<PutResponse> PutAsync(PutRequest request, CancellationToken cancellationToken)
     {
         RequestChecks.CheckPut(request);
-        var size = CheckSize(request);
-        return _sequencer.SubmitAsync(new PutCommand(_applier, request) { Size = size }, cancellationToken);
+        CheckSize(request);
+        return _writer.PutAsync(request, cancellationToken);
     }
 
     public ValueTask<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, CancellationToken cancellationToken)
     {
         RequestChecks.CheckDeleteRange(request);
-        var size = CheckSize(request);
-        return _sequencer.SubmitAsync(new DeleteRangeCommand(_applier, request) { Size = size }, cancellationToken);
+        CheckSize(request);
+        return _writer.DeleteRangeAsync(request, cancellationToken);
     }
 
     public async ValueTask<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken)
     {
         RequestChecks.CheckTxn(request, _options.MaxTxnOps);
         RequestChecks.CheckDuplicateKeys(request);
-        var size = CheckSize(request);
+        CheckSize(request);
         if (!RequestChecks.IsReadOnly(request))
         {
-            return await _sequencer.SubmitAsync(new TxnCommand(_applier, request) { Size = size }, cancellationToken).ConfigureAwait(false);
+            return await _writer.TxnAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
         // A txn that only reads needs no revision and no lock: a snapshot answers it.
@@ -103,7 +99,7 @@ public sealed class KeySpace
             var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
             await using (snapshot.ConfigureAwait(false))
             {
-                return await _applier.TxnAsync(snapshot, new WriteSet(), request, snapshot.Revision + 1, cancellationToken).ConfigureAwait(false);
+                return await _reader.TxnAsync(snapshot, new WriteSet(), request, snapshot.Revision + 1, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (StoreUnavailableException error)
@@ -112,27 +108,17 @@ public sealed class KeySpace
         }
     }
 
-    public async ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
+    public ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
     {
-        var size = CheckSize(request);
-        var response = await _sequencer.SubmitAsync(new CompactCommand(request) { Size = size }, cancellationToken).ConfigureAwait(false);
-        var purge = _compactor.PurgeAsync(request.Revision);
-        if (request.Physical)
-        {
-            await purge.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return response;
+        CheckSize(request);
+        return _writer.CompactAsync(request, cancellationToken);
     }
 
-    private int CheckSize(IMessage request)
+    private void CheckSize(IMessage request)
     {
-        var size = request.CalculateSize();
-        if (size + RaftEnvelopeBytes > _options.MaxRequestBytes)
+        if (request.CalculateSize() + RaftEnvelopeBytes > _options.MaxRequestBytes)
         {
             throw EtcdErrors.RequestTooLarge;
         }
-
-        return size;
     }
 }

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Vigil.Core.Storage;
+using Vigil.Core.Storage.Postgres;
+using Vigil.Core.Storage.Sqlite;
+
+namespace Vigil.Grains.Hosting;
+
+/// <summary>Hosts Vigil's grains in a silo.</summary>
+public static class VigilSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds Vigil to this silo: its store (<see cref="VigilSiloOptions.Store"/>), the revision
+    /// sequencer and key-range grains, the silo's watch hub, and <see cref="SiloNode"/> for
+    /// the etcd services and Orleans clients.
+    /// </summary>
+    public static ISiloBuilder AddVigil(this ISiloBuilder builder, Action<VigilSiloOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        var options = services.AddOptions<VigilSiloOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.AddSingleton(sp => Identify(sp.GetRequiredService<IOptions<VigilSiloOptions>>().Value));
+        services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IOptions<VigilSiloOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<SiloNode>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloNode>());
+        return builder;
+    }
+
+    private static IRevisionStore OpenStore(VigilSiloOptions options, ILoggerFactory loggers) =>
+        string.IsNullOrWhiteSpace(options.Store)
+            ? new SqliteRevisionStore(new SqliteStoreOptions { Path = SqlitePath(options) }, loggers.CreateLogger<SqliteRevisionStore>())
+            : new PostgresRevisionStore(new PostgresStoreOptions { ConnectionString = options.Store }, loggers.CreateLogger<PostgresRevisionStore>());
+
+    private static StoreIdentity Identify(VigilSiloOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Store))
+        {
+            return new StoreIdentity("sqlite:" + SqlitePath(options));
+        }
+
+        NpgsqlConnectionStringBuilder connection;
+        try
+        {
+            connection = new NpgsqlConnectionStringBuilder(options.Store);
+        }
+        catch (ArgumentException error)
+        {
+            throw new OptionsValidationException(nameof(VigilSiloOptions.Store), typeof(VigilSiloOptions), ["Store is not a PostgreSQL connection string: " + error.Message]);
+        }
+
+        return new StoreIdentity($"postgres:{connection.Host}:{connection.Port}/{connection.Database}");
+    }
+
+    private static string SqlitePath(VigilSiloOptions options) => Path.GetFullPath(Path.Combine(options.DataDir, "vigil.db"));
+}

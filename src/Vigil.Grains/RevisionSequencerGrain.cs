@@ -1,0 +1,107 @@
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+using Vigil.Core.Compaction;
+using Vigil.Core.Mvcc;
+using Vigil.Core.Sequencing;
+using Vigil.Core.Storage;
+using Vigil.GrainInterfaces;
+using Vigil.Grains.Feed;
+using Vigil.Grains.Hosting;
+using Vigil.Protocol.Etcdserverpb;
+
+namespace Vigil.Grains;
+
+/// <summary>
+/// The cluster's one writer. Reentrant: concurrent calls queue in the
+/// <see cref="RevisionSequencer"/>, which commits them in groups; each committed batch goes
+/// to the key-range grains. The store's revision lock, not Orleans' single activation, is
+/// what keeps revisions unique: two activations during a membership change still commit one
+/// after the other, and the range grains repair any gap this leaves in the feed.
+/// </summary>
+[Reentrant]
+internal sealed partial class RevisionSequencerGrain(
+    IRevisionStore store, IOptions<VigilSiloOptions> options, ILoggerFactory loggers) : Grain, IRevisionSequencerGrain
+{
+    private readonly ILogger _logger = loggers.CreateLogger<RevisionSequencerGrain>();
+    private RevisionSequencer? _sequencer;
+    private Compactor? _compactor;
+    private FeedPublisher? _publisher;
+    private KeySpace? _keySpace;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var state = await ReadStateAsync(cancellationToken);
+        _sequencer = new RevisionSequencer(store, settings.Sequencer, loggers.CreateLogger<RevisionSequencer>());
+        _compactor = new Compactor(store, loggers.CreateLogger<Compactor>());
+        _publisher = new FeedPublisher(GrainFactory, settings.KeyRangeSplits, state.Revision, settings.Feed, _logger);
+        _keySpace = new KeySpace(store, new LocalRevisionWriter(_sequencer, _compactor), settings.KeySpace);
+        _sequencer.Committed = _publisher.Publish;
+        _sequencer.Start();
+        _publisher.Start();
+        LogActivated(state.Revision);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_sequencer is not null)
+        {
+            await _sequencer.DisposeAsync();
+        }
+
+        if (_compactor is not null)
+        {
+            await _compactor.DisposeAsync();
+        }
+
+        _publisher?.Dispose();
+    }
+
+    public Task<PutResponse> PutAsync(PutRequest request, CancellationToken cancellationToken) =>
+        RunAsync(KeySpace.PutAsync, request, cancellationToken);
+
+    public Task<DeleteRangeResponse> DeleteRangeAsync(DeleteRangeRequest request, CancellationToken cancellationToken) =>
+        RunAsync(KeySpace.DeleteRangeAsync, request, cancellationToken);
+
+    public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
+        RunAsync(KeySpace.TxnAsync, request, cancellationToken);
+
+    public Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
+        RunAsync(KeySpace.CompactAsync, request, cancellationToken);
+
+    private KeySpace KeySpace => _keySpace ?? throw new InvalidOperationException("The sequencer is not active.");
+
+    private static async Task<TResponse> RunAsync<TRequest, TResponse>(
+        Func<TRequest, CancellationToken, ValueTask<TResponse>> call, TRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await call(request, cancellationToken);
+        }
+        catch (RpcException error)
+        {
+            throw EtcdError.From(error);
+        }
+    }
+
+    private async Task<StoreState> ReadStateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await store.OpenSnapshotAsync(cancellationToken);
+            await using (snapshot)
+            {
+                return new StoreState(snapshot.Revision, snapshot.CompactRevision);
+            }
+        }
+        catch (StoreUnavailableException error)
+        {
+            throw new EtcdError(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Revision sequencer active at store revision {Revision}")]
+    private partial void LogActivated(long revision);
+}

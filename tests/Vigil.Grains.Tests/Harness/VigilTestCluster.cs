@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.TestingHost;
+using Vigil.Core.Feed;
+using Vigil.Grains;
+using Vigil.Grains.Hosting;
+
+namespace Vigil.Grains.Tests.Harness;
+
+/// <summary>
+/// Real silos in this process (Orleans' TestingHost) hosting Vigil's grains over one real
+/// store: a SQLite file in a temp directory, or a PostgreSQL database.
+/// </summary>
+public sealed class VigilTestCluster : IAsyncDisposable
+{
+    private readonly string? _directory;
+
+    private VigilTestCluster(TestCluster cluster, string? directory)
+    {
+        Cluster = cluster;
+        _directory = directory;
+    }
+
+    public TestCluster Cluster { get; }
+
+    public IGrainFactory Grains => Cluster.GrainFactory;
+
+    /// <summary>Starts <paramref name="silos"/> silos; with no <paramref name="store"/>, one SQLite file in a new temp directory.</summary>
+    public static async Task<VigilTestCluster> StartAsync(int silos = 1, string? store = null, string? keyRangeSplits = null)
+    {
+        string? directory = null;
+        if (store is null)
+        {
+            directory = Path.Combine(Path.GetTempPath(), "vigil-grains-" + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(directory);
+        }
+
+        var builder = new TestClusterBuilder((short)silos);
+        builder.Options.ClusterId = "vigil-test-" + Guid.NewGuid().ToString("N")[..8];
+        builder.Properties["Vigil:DataDir"] = directory ?? string.Empty;
+        builder.Properties["Vigil:Store"] = store ?? string.Empty;
+        builder.Properties["Vigil:KeyRangeSplits"] = keyRangeSplits ?? string.Empty;
+        builder.AddSiloBuilderConfigurator<VigilSilo>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return new VigilTestCluster(cluster, directory);
+    }
+
+    /// <summary>The Vigil engine of silo <paramref name="index"/> (0 = primary).</summary>
+    public SiloNode Node(int index = 0) =>
+        ((InProcessSiloHandle)Cluster.Silos[index]).SiloHost.Services.GetRequiredService<SiloNode>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+        if (_directory is not null)
+        {
+            await Vigil.Testing.TempDirectory.DeleteAsync(_directory);
+        }
+    }
+
+    private sealed class VigilSilo : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddVigil();
+            siloBuilder.Services.AddOptions<VigilSiloOptions>().Configure<IConfiguration>((options, configuration) =>
+            {
+                options.DataDir = configuration["Vigil:DataDir"] is { Length: > 0 } dir ? dir : options.DataDir;
+                options.Store = configuration["Vigil:Store"];
+                options.KeyRangeSplits = KeyRangeSplits.Parse(configuration["Vigil:KeyRangeSplits"]);
+                options.ClientUrls = [new Uri("http://127.0.0.1:2379")];
+            });
+        }
+    }
+}
