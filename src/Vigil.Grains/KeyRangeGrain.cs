@@ -108,6 +108,12 @@ internal sealed partial class KeyRangeGrain(
             _subscriptions.Add(id, subscription);
             LogSubscribed(_index, position);
         }
+        else if (position < subscription.Sent && !subscription.Pumping)
+        {
+            // The subscriber has less than it was sent: a push was lost on the way. Sending
+            // again from where it is costs at most a duplicate, which it ignores.
+            subscription.Sent = position;
+        }
 
         subscription.Renewed = Stopwatch.GetTimestamp();
         Pump(subscription);

@@ -26,7 +26,8 @@ public sealed class VigilTestCluster : IAsyncDisposable
     public IGrainFactory Grains => Cluster.GrainFactory;
 
     /// <summary>Starts <paramref name="silos"/> silos; with no <paramref name="store"/>, one SQLite file in a new temp directory.</summary>
-    public static async Task<VigilTestCluster> StartAsync(int silos = 1, string? store = null, string? keyRangeSplits = null)
+    public static async Task<VigilTestCluster> StartAsync(
+        int silos = 1, string? store = null, string? keyRangeSplits = null, Action<TestClusterBuilder>? configure = null)
     {
         string? directory = null;
         if (store is null)
@@ -41,6 +42,7 @@ public sealed class VigilTestCluster : IAsyncDisposable
         builder.Properties["Vigil:Store"] = store ?? string.Empty;
         builder.Properties["Vigil:KeyRangeSplits"] = keyRangeSplits ?? string.Empty;
         builder.AddSiloBuilderConfigurator<VigilSilo>();
+        configure?.Invoke(builder);
         var cluster = builder.Build();
         await cluster.DeployAsync();
         return new VigilTestCluster(cluster, directory);
