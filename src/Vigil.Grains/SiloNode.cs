@@ -5,6 +5,7 @@ using Vigil.Core.Cluster;
 using Vigil.Core.Mvcc;
 using Vigil.Core.Storage;
 using Vigil.Core.Watch;
+using Vigil.GrainInterfaces.Cluster;
 using Vigil.Grains.Feed;
 using Vigil.Grains.Hosting;
 
@@ -22,10 +23,15 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     private readonly VigilSiloOptions _options;
     private readonly ILogger _logger;
     private readonly SiloFeed _feed;
+    private readonly SiloAddress _silo;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _duties = Task.CompletedTask;
 
-    public SiloNode(IRevisionStore store, IGrainFactory grains, IOptions<VigilSiloOptions> options, StoreIdentity storeIdentity, ILoggerFactory loggers)
+    public SiloNode(
+        IRevisionStore store, IGrainFactory grains, IOptions<VigilSiloOptions> options, StoreIdentity storeIdentity, ILocalSiloDetails silo, ILoggerFactory loggers)
     {
         _grains = grains;
+        _silo = silo.SiloAddress;
         _options = options.Value;
         _logger = loggers.CreateLogger<SiloNode>();
         Store = store;
@@ -57,6 +63,16 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     public async ValueTask<long> StoreRevisionAsync(CancellationToken cancellationToken) =>
         (await KeySpace.GetStateAsync(cancellationToken).ConfigureAwait(false)).Revision;
 
+    /// <summary>The members of the cluster: the active silos, with their etcd client URLs.</summary>
+    public async Task<IReadOnlyList<Member>> ListMembersAsync()
+    {
+        var registry = _grains.GetGrain<IMemberRegistryGrain>(0);
+        await registry.RegisterAsync(Self).ConfigureAwait(false);
+        return await registry.ListAsync().ConfigureAwait(false);
+    }
+
+    private Member Self => new(Identity.MemberId, Identity.Name, [.. Identity.ClientUrls], _silo);
+
     public void Participate(ISiloLifecycle lifecycle)
     {
         // The store is ready before this silo can host a grain; the feed starts once grains
@@ -72,19 +88,60 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
         LogOpened(Store.Kind, state.Revision);
     }
 
-    private async Task StartFeedAsync(CancellationToken cancellationToken)
+    private Task StartFeedAsync(CancellationToken cancellationToken)
     {
         _feed.Start(Watches.CurrentRevision);
-        await Task.CompletedTask.ConfigureAwait(false);
+        _duties = Task.Run(() => KeepDutiesAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
     }
 
-    private async Task StopFeedAsync(CancellationToken cancellationToken) => await _feed.DisposeAsync().ConfigureAwait(false);
+    private async Task StopFeedAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _duties.ConfigureAwait(false);
+        await _feed.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Every few seconds: this silo's member entry, and the cluster-wide duties, which Orleans
+    /// re-activates on another silo when theirs died.
+    /// </summary>
+    private async Task KeepDutiesAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await _grains.GetGrain<IMemberRegistryGrain>(0).RegisterAsync(Self).ConfigureAwait(false);
+                if (_options.AutoCompaction.Enabled)
+                {
+                    await _grains.GetGrain<IAutoCompactionGrain>(0).EnsureRunningAsync().ConfigureAwait(false);
+                }
+            }
+            catch (Exception error) when (error is OrleansException or TimeoutException)
+            {
+                LogDutiesFailed(error.Message);
+            }
+
+            try
+            {
+                await Task.Delay(_options.DutyInterval, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
 
     private async Task CloseAsync(CancellationToken cancellationToken)
     {
         await Watches.DisposeAsync().ConfigureAwait(false);
         await Store.DisposeAsync().ConfigureAwait(false);
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Registering this silo or its duties failed, will retry: {Reason}")]
+    private partial void LogDutiesFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Vigil's {Store} store is open at revision {Revision}")]
     private partial void LogOpened(string store, long revision);

@@ -29,6 +29,12 @@ public sealed class VigilSiloOptions
     /// <summary>The client URLs this silo serves etcd clients on, as member lists report them.</summary>
     public IList<Uri> ClientUrls { get; set; } = [];
 
+    /// <summary>
+    /// How often a silo re-registers as a member and makes sure the cluster-wide duties
+    /// (automatic compaction) run somewhere. Default 2 s.
+    /// </summary>
+    public TimeSpan DutyInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     public KeySpaceOptions KeySpace { get; set; } = new();
 
     public SequencerOptions Sequencer { get; set; } = new();

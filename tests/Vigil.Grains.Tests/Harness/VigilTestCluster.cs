@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using Vigil.Core.Feed;
 using Vigil.Grains;
@@ -27,7 +28,11 @@ public sealed class VigilTestCluster : IAsyncDisposable
 
     /// <summary>Starts <paramref name="silos"/> silos; with no <paramref name="store"/>, one SQLite file in a new temp directory.</summary>
     public static async Task<VigilTestCluster> StartAsync(
-        int silos = 1, string? store = null, string? keyRangeSplits = null, Action<TestClusterBuilder>? configure = null)
+        int silos = 1,
+        string? store = null,
+        string? keyRangeSplits = null,
+        Action<TestClusterBuilder>? configure = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         string? directory = null;
         if (store is null)
@@ -41,6 +46,11 @@ public sealed class VigilTestCluster : IAsyncDisposable
         builder.Properties["Vigil:DataDir"] = directory ?? string.Empty;
         builder.Properties["Vigil:Store"] = store ?? string.Empty;
         builder.Properties["Vigil:KeyRangeSplits"] = keyRangeSplits ?? string.Empty;
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.Properties[key] = value;
+        }
+
         builder.AddSiloBuilderConfigurator<VigilSilo>();
         configure?.Invoke(builder);
         var cluster = builder.Build();
@@ -67,12 +77,15 @@ public sealed class VigilTestCluster : IAsyncDisposable
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddVigil();
-            siloBuilder.Services.AddOptions<VigilSiloOptions>().Configure<IConfiguration>((options, configuration) =>
+            siloBuilder.Services.AddOptions<VigilSiloOptions>().Configure<IConfiguration, ILocalSiloDetails>((options, configuration, silo) =>
             {
-                options.DataDir = configuration["Vigil:DataDir"] is { Length: > 0 } dir ? dir : options.DataDir;
-                options.Store = configuration["Vigil:Store"];
+                configuration.GetSection("Vigil").Bind(options);
+                options.DataDir = configuration["Vigil:DataDir"] is { Length: > 0 } dir ? dir : "data";
                 options.KeyRangeSplits = KeyRangeSplits.Parse(configuration["Vigil:KeyRangeSplits"]);
-                options.ClientUrls = [new Uri("http://127.0.0.1:2379")];
+
+                // Distinct members, as distinct --name and client URLs make them.
+                options.Name = silo.Name;
+                options.ClientUrls = [new Uri($"http://127.0.0.1:{silo.SiloAddress.Endpoint.Port + 10000}")];
             });
         }
     }
