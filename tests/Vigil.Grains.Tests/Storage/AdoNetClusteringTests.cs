@@ -21,8 +21,12 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
     private const int Active = 3;
     private const int Dead = 6;
 
-    [Fact]
-    public async Task Two_silos_join_serve_a_client_and_a_killed_one_is_declared_dead()
+    /// <param name="ending">"kill": SIGKILL, the process is gone and its port refuses probes at
+    /// once. "freeze": SIGSTOP, the process hangs with its connections open and probes time out.</param>
+    [Theory]
+    [InlineData("kill")]
+    [InlineData("freeze")]
+    public async Task Two_silos_join_serve_a_client_and_a_lost_one_is_declared_dead(string ending)
     {
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         var ct = cancellation.Token;
@@ -71,13 +75,21 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
             Assert.Equal(views.Keys.Order(StringComparer.Ordinal), view.ActiveSilos);
         }
 
-        // SIGKILL the remote silo: nothing tells the table; the local silo must find out by probing.
+        // Nothing tells the table; the local silo must find out by probing.
         var killed = Stopwatch.StartNew();
-        remote.Kill();
+        if (ending == "kill")
+        {
+            remote.Kill();
+        }
+        else
+        {
+            remote.Freeze();
+        }
+
         await EventuallyAsync(
             async () => (await StatusesAsync(database, clusterId)).Single(row => row.Port == remotePort).Status == Dead,
             TimeSpan.FromSeconds(30),
-            () => "the killed silo declared Dead in the table",
+            () => $"the lost silo ({ending}) declared Dead in the table",
             ct,
             poll: TimeSpan.FromMilliseconds(20));
         var declaredDead = killed.Elapsed;
@@ -85,14 +97,14 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
         await EventuallyAsync(
             () => Task.FromResult(membership.CurrentSnapshot.Members.Values.Any(m => m.SiloAddress.Endpoint.Port == remotePort && m.Status == SiloStatus.Dead)),
             TimeSpan.FromSeconds(10),
-            () => "the local silo's own view to show the killed silo Dead",
+            () => $"the local silo's own view to show the lost silo ({ending}) Dead",
             ct,
             poll: TimeSpan.FromMilliseconds(20));
         var seenDead = killed.Elapsed;
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"killed silo declared Dead in the table after {declaredDead.TotalMilliseconds:F0} ms, in the survivor's view after {seenDead.TotalMilliseconds:F0} ms"));
-        Assert.True(declaredDead < TimeSpan.FromSeconds(10), $"declaring the killed silo dead took {declaredDead}");
+            $"{ending}: silo declared Dead in the table after {declaredDead.TotalMilliseconds:F0} ms, in the survivor's view after {seenDead.TotalMilliseconds:F0} ms"));
+        Assert.True(declaredDead < TimeSpan.FromSeconds(10), $"declaring the lost silo ({ending}) dead took {declaredDead}");
         Assert.Equal(Active, (await StatusesAsync(database, clusterId)).Single(row => row.Port == localPort).Status);
 
         // The client carries on through the surviving gateway.

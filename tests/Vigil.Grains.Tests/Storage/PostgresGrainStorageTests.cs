@@ -19,11 +19,18 @@ public sealed class PostgresGrainStorageTests(PostgresFixture postgres) : GrainS
 
     protected override Task DisposeDatabaseAsync() => Task.CompletedTask;
 
-    protected override async Task<long> CountRowsAsync()
+    protected override async Task<List<string>> StoredStateNamesAsync()
     {
+        var names = new List<string>();
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM orleans_grain_state", connection);
-        return (long)(await command.ExecuteScalarAsync())!;
+        await using var command = new NpgsqlCommand("SELECT grain_type FROM orleans_grain_state", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Hosting;
 
@@ -13,6 +14,7 @@ namespace Vigil.Grains.Tests.Storage;
 /// </summary>
 internal sealed class SiloProcess : IAsyncDisposable
 {
+    private const int SigStop = 19;
     private const string Verb = "silo";
     private const string ReadyLine = "SILO READY";
 
@@ -107,6 +109,18 @@ internal sealed class SiloProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// SIGSTOP: the process stays, its sockets stay open, it just stops answering, as a hung
+    /// or partitioned silo would. Probes then time out instead of being refused.
+    /// </summary>
+    public void Freeze()
+    {
+        if (!_process.HasExited && SendSignal(_process.Id, SigStop) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGSTOP) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Kill();
@@ -133,4 +147,7 @@ internal sealed class SiloProcess : IAsyncDisposable
             _ready.TrySetResult();
         }
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 }

@@ -52,12 +52,19 @@ public sealed class SqliteGrainStorageTests : GrainStorageContract
         return Task.CompletedTask;
     }
 
-    protected override async Task<long> CountRowsAsync()
+    protected override async Task<List<string>> StoredStateNamesAsync()
     {
+        var names = new List<string>();
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT count(*) FROM orleans_grain_state";
-        return (long)(await command.ExecuteScalarAsync())!;
+        command.CommandText = "SELECT grain_type FROM orleans_grain_state";
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names;
     }
 }
