@@ -131,8 +131,29 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
         var left = await StatusesAsync(database, clusterId);
         Assert.Equal([(localPort, Active)], left.Select(row => (row.Port, row.Status)));
 
+        // The single-row read the provider offers answers the survivor's own row.
+        var self = local.Services.GetRequiredService<ILocalSiloDetails>().SiloAddress;
+        var own = await table.ReadRowAsync(self, ct);
+        Assert.Equal(self, Assert.Single(own.Members).Item1.SiloAddress);
+        Assert.Equal(SiloStatus.Active, own.Members[0].Item1.Status);
+
         await client.StopAsync(ct);
         await local.StopAsync(ct);
+
+        // Removing a cluster's entries takes its version row and every silo row with it.
+        await table.DeleteMembershipTableEntriesAsync(clusterId, ct);
+        Assert.Empty(await StatusesAsync(database, clusterId));
+        Assert.Equal(0L, await VersionRowsAsync(database, clusterId));
+    }
+
+    private static async Task<long> VersionRowsAsync(string database, string clusterId)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM orleans_membership_version WHERE deployment_id = @cluster", connection);
+        command.Parameters.AddWithValue("cluster", clusterId);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task<List<(int Port, int Status)>> StatusesAsync(string database, string clusterId)
