@@ -28,6 +28,7 @@ internal static class BenchServer
             var other => throw new ArgumentException($"--rewriter is on or off, not '{other}'"),
         };
         var port = int.Parse(arguments.Get("port", "0"), System.Globalization.CultureInfo.InvariantCulture);
+        var headerTableSize = arguments.Get("header-table-size", "");
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -41,6 +42,13 @@ internal static class BenchServer
             else
             {
                 kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            }
+
+            // To tell the middleware's cost from the table size's: the table size also bounds
+            // Kestrel's own response header compression.
+            if (headerTableSize.Length > 0)
+            {
+                kestrel.Limits.Http2.HeaderTableSize = int.Parse(headerTableSize, System.Globalization.CultureInfo.InvariantCulture);
             }
         });
         var app = builder.Build();
