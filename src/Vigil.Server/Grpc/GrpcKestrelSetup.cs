@@ -83,6 +83,8 @@ public static class GrpcKestrelSetup
             }
 
             // Connection middleware runs in the order added: this one after TLS, on plain HTTP/2.
+            // It reads header blocks on their own, so clients must keep no HPACK dynamic table.
+            kestrel.Limits.Http2.HeaderTableSize = 0;
             listen.Use(next => new Http2AuthorityRewriter(next, kestrel.Limits).OnConnectionAsync);
         }
 

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Vigil.Server.Grpc;
+using Vigil.Server.Grpc.Http2;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -67,41 +68,42 @@ public sealed class Http2AuthorityRewriterTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("http://{0}")]
-    [InlineData("http://{0}/")]
-    public async Task UrlAuthority_ReachesTheAppAsHostAndPort(string form)
+    [InlineData("http://{0}", true)]
+    [InlineData("http://{0}/", false)]
+    [InlineData("https://{0}", true)]
+    public async Task UrlAuthority_ReachesTheAppAsHostAndPort(string form, bool huffman)
     {
         await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
         var authority = new Uri(app.Address).Authority;
+        var url = string.Format(System.Globalization.CultureInfo.InvariantCulture, form, authority);
         await using var client = await RawHttp2Client.ConnectAsync(app.Address);
 
-        // The first request puts :path, :authority and content-type into the dynamic table; the
-        // later ones refer to them, as grpc-go does.
-        AssertEcho(await client.SendAsync(1, FirstRequest("http", string.Format(System.Globalization.CultureInfo.InvariantCulture, form, authority), 1), Body(1)), authority, 1);
-        for (var i = 2; i <= 20; i++)
+        // Many requests on one connection, as a long-lived grpc-go client makes them, URL or not.
+        for (var i = 1; i <= 20; i++)
         {
-            AssertEcho(await client.SendAsync((2 * i) - 1, RepeatedRequest(i), Body(i)), authority, i);
+            AssertEcho(await client.SendAsync((2 * i) - 1, Request("http", i % 3 == 0 ? authority : url, i, huffman), Body(i)), authority, i);
         }
     }
 
     [Fact]
-    public async Task HostAndPortFirst_ThenUrl_OnOneConnection()
+    public async Task UrlAuthority_SplitOverContinuationFrames_WithPaddingAndPriority()
     {
         await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
         var authority = new Uri(app.Address).Authority;
         await using var client = await RawHttp2Client.ConnectAsync(app.Address);
 
-        // Passed through as sent, so Kestrel's table holds these entries too.
-        AssertEcho(await client.SendAsync(1, FirstRequest("http", authority, 1), Body(1)), authority, 1);
-        AssertEcho(await client.SendAsync(3, RepeatedRequest(2), Body(2)), authority, 2);
+        for (var cut = 1; cut < 40; cut += 3)
+        {
+            var streamId = (2 * cut) + 1;
+            var block = Request("http", "http://" + authority, cut, huffman: true);
+            var frames = Http2Wire.Concat(
+                Http2Wire.Headers(streamId, block[..cut], Http2FrameFlags.None, padLength: cut % 5, priority: cut % 2 == 0 ? [0, 0, 0, 0, 20] : null),
+                Http2Wire.Continuation(streamId, block[cut..(cut + 5)], endHeaders: false),
+                Http2Wire.Continuation(streamId, block[(cut + 5)..], endHeaders: true),
+                Http2Wire.Data(streamId, Body(cut)));
 
-        // A new entry with the URL: from here on the tables differ and every block is re-encoded.
-        var url = new HpackBlockBuilder().Indexed(3).Indexed(6).Indexed(64).Incremental(1, "http://" + authority).Indexed(63).WithoutIndexing("x-number", "3").ToArray();
-        AssertEcho(await client.SendAsync(5, url, Body(3)), authority, 3);
-        var both = new HpackBlockBuilder().Indexed(3).Indexed(6).Indexed(65).Indexed(62).Indexed(63).WithoutIndexing("x-number", "4").ToArray();
-        AssertEcho(await client.SendAsync(7, both, Body(4)), authority, 4);
-        var old = new HpackBlockBuilder().Indexed(3).Indexed(6).Indexed(65).Indexed(64).Indexed(63).WithoutIndexing("x-number", "5").ToArray();
-        AssertEcho(await client.SendAsync(9, old, Body(5)), authority, 5);
+            AssertEcho(await client.SendFramesAsync(streamId, frames), authority, cut);
+        }
     }
 
     [Fact]
@@ -112,9 +114,67 @@ public sealed class Http2AuthorityRewriterTests : IAsyncLifetime
         var authority = new Uri(app.Address).Authority;
         await using var client = await RawHttp2Client.ConnectAsync(app.Address);
 
-        var response = await client.SendAsync(1, FirstRequest("http", "http://" + authority, 1), Body(1));
+        var response = await client.SendAsync(1, Request("http", "http://" + authority, 1, huffman: true), Body(1));
 
         Assert.Equal(0x1, response.ResetCode);
+    }
+
+    [Fact]
+    public async Task Kestrel_AdvertisesAHeaderTableSizeOfZero()
+    {
+        await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
+        await using var client = await RawHttp2Client.ConnectAsync(app.Address);
+
+        var settings = await client.ServerSettings.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(0u, settings[0x1]); // SETTINGS_HEADER_TABLE_SIZE
+    }
+
+    [Fact]
+    public async Task IncrementallyIndexedLiterals_AreHarmless_TheTableStaysEmpty()
+    {
+        // A client that indexes anyway (as one may before it has read the server's SETTINGS):
+        // with a table of size 0 the entries are dropped as they come, so the server keeps no
+        // state that a rewrite could put out of step.
+        await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
+        var authority = new Uri(app.Address).Authority;
+        await using var client = await RawHttp2Client.ConnectAsync(app.Address);
+        byte[] Indexing(int i) => new HpackBlockBuilder()
+            .Indexed(3).Indexed(6).Incremental(4, "/echo").Incremental(1, "http://" + authority)
+            .WithoutIndexing("x-number", i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+        AssertEcho(await client.SendAsync(1, Indexing(1), Body(1)), authority, 1);
+        AssertEcho(await client.SendAsync(3, Indexing(2), Body(2)), authority, 2);
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 0xbe })]       // indexed field 62: the first dynamic entry
+    [InlineData(new byte[] { 0x0f, 0x2f, 0x01, 0x78 })] // literal whose name is dynamic entry 62
+    [InlineData(new byte[] { 0x3f, 0xe1, 0x1f })] // size update to 4096, above the advertised 0
+    public async Task DynamicTableUse_IsACompressionError(byte[] representation)
+    {
+        // Why no table needs following: Kestrel ends the connection (GOAWAY COMPRESSION_ERROR)
+        // on any reference into the dynamic table, rewriter or not.
+        await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
+        var authority = new Uri(app.Address).Authority;
+        await using var client = await RawHttp2Client.ConnectAsync(app.Address);
+        AssertEcho(await client.SendAsync(1, Request("http", "http://" + authority, 1, huffman: true), Body(1)), authority, 1);
+
+        var block = representation[0] == 0x3f
+            ? Http2Wire.Concat(representation, Request("http", authority, 2, huffman: true))
+            : Http2Wire.Concat(Request("http", authority, 2, huffman: true), representation);
+        await client.WriteAsync(Http2Wire.Headers(3, block));
+
+        Assert.Equal(0x9, await client.GoAway.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public void Rewriter_NeedsAHeaderTableSizeOfZero()
+    {
+        var limits = new KestrelServerLimits();
+        limits.Http2.HeaderTableSize = 4096;
+
+        Assert.Throws<ArgumentException>(() => new Http2AuthorityRewriter(_ => Task.CompletedTask, limits));
     }
 
     [Fact]
@@ -126,22 +186,9 @@ public sealed class Http2AuthorityRewriterTests : IAsyncLifetime
         await using var raw = await RawHttp2Client.ConnectAsync(app.Address, (_, certificate, _, _) => certificate?.GetCertHashString() == _certificate!.GetCertHashString());
 
         await AssertEchoAsync(client, app.Address, 1, authority, hostHeader: null);
-        AssertEcho(await raw.SendAsync(1, FirstRequest("https", "https://" + authority, 2), Body(2)), authority, 2);
-        AssertEcho(await raw.SendAsync(3, RepeatedRequest(3, scheme: "https"), Body(3)), authority, 3);
-    }
-
-    [Fact]
-    public async Task UndecodableBlock_AfterARewrite_KestrelEndsTheConnectionWithCompressionError()
-    {
-        await using var app = await StartAsync(kestrel => kestrel.ListenClientUrl("http://127.0.0.1:0"));
-        var authority = new Uri(app.Address).Authority;
-        await using var client = await RawHttp2Client.ConnectAsync(app.Address);
-        AssertEcho(await client.SendAsync(1, FirstRequest("http", "http://" + authority, 1), Body(1)), authority, 1);
-
-        // Entry 100 exists in neither table.
-        await client.WriteAsync(Http2Wire.Headers(3, new HpackBlockBuilder().Indexed(3).Indexed(100).ToArray()));
-
-        Assert.Equal(0x9, await client.GoAway.WaitAsync(TimeSpan.FromSeconds(10)));
+        AssertEcho(await raw.SendAsync(1, Request("https", "https://" + authority, 2, huffman: true), Body(2)), authority, 2);
+        AssertEcho(await raw.SendAsync(3, Request("https", authority, 3, huffman: false), Body(3)), authority, 3);
+        AssertEcho(await raw.SendAsync(5, Request("https", "https://" + authority + "/", 4, huffman: false), Body(4)), authority, 4);
     }
 
     [Fact]
@@ -155,23 +202,15 @@ public sealed class Http2AuthorityRewriterTests : IAsyncLifetime
         await AssertEchoAsync(client, app.Address, 2, authority, hostHeader: null, HttpVersion.Version11);
     }
 
-    /// <summary>A request that enters :path (64), :authority (63) and content-type (62) into the dynamic table.</summary>
-    private static byte[] FirstRequest(string scheme, string authority, int i) => new HpackBlockBuilder()
+    /// <summary>A request as grpc-go encodes it for a server with a table size of 0: a size update, then literals.</summary>
+    private static byte[] Request(string scheme, string authority, int i, bool huffman) => new HpackBlockBuilder()
+        .SizeUpdate(0)
         .Indexed(3)
         .Indexed(scheme == "https" ? 7 : 6)
-        .Incremental(4, "/echo")
-        .Incremental(1, authority)
-        .Incremental(31, "application/octet-stream")
-        .WithoutIndexing("x-number", i.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        .ToArray();
-
-    private static byte[] RepeatedRequest(int i, string scheme = "http") => new HpackBlockBuilder()
-        .Indexed(3)
-        .Indexed(scheme == "https" ? 7 : 6)
-        .Indexed(64)
-        .Indexed(63)
-        .Indexed(62)
-        .WithoutIndexing("x-number", i.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        .WithoutIndexing(4, "/echo", huffman)
+        .WithoutIndexing(1, authority, huffman)
+        .WithoutIndexing(31, "application/octet-stream", huffman)
+        .WithoutIndexing("x-number", i.ToString(System.Globalization.CultureInfo.InvariantCulture), huffman)
         .ToArray();
 
     private static byte[] Body(int i) => Enumerable.Range(0, 100 + (i * 37)).Select(b => (byte)(b + i)).ToArray();
@@ -179,7 +218,8 @@ public sealed class Http2AuthorityRewriterTests : IAsyncLifetime
     private static void AssertEcho(RawHttp2Response response, string authority, int i)
     {
         Assert.Null(response.ResetCode);
-        Assert.Equal("200", response.Headers?[":status"]);
+        // :status 200 is static entry 8, after any size updates (Kestrel's encoder follows the table size too).
+        Assert.Equal((byte)0x88, response.Headers?.SkipWhile(b => (b & 0xe0) == 0x20).First());
         var lines = Encoding.ASCII.GetString(response.Body).Split('\n');
         Assert.Equal("host=" + authority, lines[0]);
         Assert.Equal("path=/echo", lines[1]);

@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Vigil.Server.Grpc.Http2;
 
 namespace Vigil.Server.Tests.Grpc;
 
-/// <summary>Hand-built client bytes (frames and HPACK representations) and a server's reading of them.</summary>
+/// <summary>Hand-built client bytes: frames and HPACK representations.</summary>
 internal static class Http2Wire
 {
     public static byte[] Preface => "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
@@ -62,89 +61,6 @@ internal static class Http2Wire
         Frame(Http2FrameType.Continuation, endHeaders ? Http2FrameFlags.EndHeaders : 0, streamId, fragment);
 
     public static byte[] Concat(params byte[][] parts) => parts.SelectMany(p => p).ToArray();
-
-    /// <summary>Feeds <paramref name="input"/> to a rewriter in pieces of <paramref name="chunk"/> octets and returns all it wrote, ending included.</summary>
-    public static byte[] Rewrite(Http2InboundRewriter rewriter, byte[] input, int chunk = int.MaxValue, bool complete = true)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        for (var offset = 0; offset < input.Length; offset += chunk)
-        {
-            rewriter.Rewrite(input.AsSpan(offset, Math.Min(chunk, input.Length - offset)), output);
-        }
-
-        if (complete)
-        {
-            rewriter.Complete(output);
-        }
-
-        return output.WrittenSpan.ToArray();
-    }
-
-    /// <summary>A server's reading of client bytes: the frames, and the header blocks decoded with one connection decoder.</summary>
-    public static ServerView Read(byte[] bytes, int headerTableSize = 4096) => new(bytes, headerTableSize);
-
-    internal sealed class ServerView
-    {
-        public ServerView(byte[] bytes, int headerTableSize)
-        {
-            Assert.True(bytes.AsSpan().StartsWith(Preface), "the client preface comes first");
-            var decoder = new HpackDecoder(headerTableSize);
-            var position = Preface.Length;
-            List<byte>? fragment = null;
-            Block? open = null;
-            while (position < bytes.Length)
-            {
-                var header = Http2FrameHeader.Read(bytes.AsSpan(position));
-                var payload = bytes.AsSpan(position + 9, header.PayloadLength).ToArray();
-                position += 9 + header.PayloadLength;
-                Frames.Add((header, payload));
-                if (header.Type == Http2FrameType.Headers)
-                {
-                    Assert.Null(open);
-                    var start = header.Has(Http2FrameFlags.Padded) ? 1 : 0;
-                    var end = payload.Length - (header.Has(Http2FrameFlags.Padded) ? payload[0] : 0);
-                    byte[]? priority = null;
-                    if (header.Has(Http2FrameFlags.Priority))
-                    {
-                        priority = payload[start..(start + 5)];
-                        start += 5;
-                    }
-
-                    open = new Block(header.StreamId, header.Flags, priority);
-                    fragment = [.. payload[start..end]];
-                }
-                else if (header.Type == Http2FrameType.Continuation)
-                {
-                    Assert.NotNull(open);
-                    Assert.Equal(open.StreamId, header.StreamId);
-                    fragment!.AddRange(payload);
-                }
-                else
-                {
-                    Assert.Null(open);
-                    continue;
-                }
-
-                if (header.Has(Http2FrameFlags.EndHeaders))
-                {
-                    decoder.Decode(fragment!.ToArray(), open!.Headers);
-                    Blocks.Add(open);
-                    open = null;
-                }
-            }
-
-            Assert.Null(open);
-        }
-
-        public List<(Http2FrameHeader Header, byte[] Payload)> Frames { get; } = [];
-
-        public List<Block> Blocks { get; } = [];
-    }
-
-    internal sealed record Block(int StreamId, Http2FrameFlags Flags, byte[]? Priority)
-    {
-        public HeaderList Headers { get; } = new();
-    }
 }
 
 /// <summary>Builds a header block the way an HPACK encoder with a dynamic table would.</summary>
@@ -168,8 +84,18 @@ internal sealed class HpackBlockBuilder
     public HpackBlockBuilder WithoutIndexing(string name, string value, bool huffman = false) =>
         Integer(0, 4, 0x00).String(name, huffman).String(value, huffman);
 
+    public HpackBlockBuilder NeverIndexed(int nameIndex, string value, bool huffman = false) =>
+        Integer(nameIndex, 4, 0x10).String(value, huffman);
+
     public HpackBlockBuilder NeverIndexed(string name, string value, bool huffman = false) =>
         Integer(0, 4, 0x10).String(name, huffman).String(value, huffman);
+
+    /// <summary>Octets as they are, e.g. a malformed representation.</summary>
+    public HpackBlockBuilder Raw(params byte[] bytes)
+    {
+        _bytes.AddRange(bytes);
+        return this;
+    }
 
     public HpackBlockBuilder SizeUpdate(int maxSize) => Integer(maxSize, 5, 0x20);
 
@@ -192,10 +118,10 @@ internal sealed class HpackBlockBuilder
             return this;
         }
 
-        var coded = new byte[HpackHuffman.EncodedLength(plain)];
-        HpackHuffman.Encode(plain, coded);
-        Integer(coded.Length, 7, 0x80);
-        _bytes.AddRange(coded);
+        var coded = new byte[(plain.Length * 4) + 1];
+        var length = HpackHuffman.Encode(plain, coded);
+        Integer(length, 7, 0x80);
+        _bytes.AddRange(coded[..length]);
         return this;
     }
 }

@@ -7,10 +7,10 @@ using Vigil.Server.Grpc.Http2;
 namespace Vigil.Server.Tests.Grpc;
 
 /// <summary>
-/// A bare HTTP/2 client over one TCP (or TLS) connection that sends header blocks built by hand,
-/// for what HttpClient will not send: a URL as <c>:authority</c>, HPACK dynamic table references
-/// the way grpc-go makes them, undecodable blocks. Responses are decoded with one HPACK decoder
-/// for the connection.
+/// A bare HTTP/2 client over one TCP (or TLS) connection that sends frames and header blocks
+/// built by hand, for what HttpClient will not send: a URL as <c>:authority</c>, blocks split
+/// over CONTINUATION frames, dynamic table references. Response header blocks are kept as
+/// received, not decoded.
 /// </summary>
 internal sealed class RawHttp2Client : IAsyncDisposable
 {
@@ -22,7 +22,7 @@ internal sealed class RawHttp2Client : IAsyncDisposable
     private readonly Stream _stream;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<int, PendingResponse> _pending = new();
-    private readonly HpackDecoder _decoder = new(4096);
+    private readonly TaskCompletionSource<IReadOnlyDictionary<int, uint>> _serverSettings = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<int> _goAway = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _reading;
 
@@ -35,6 +35,9 @@ internal sealed class RawHttp2Client : IAsyncDisposable
 
     /// <summary>Completes with the error code of the server's GOAWAY, or -1 when the connection closed without one.</summary>
     public Task<int> GoAway => _goAway.Task;
+
+    /// <summary>The parameters of the server's first SETTINGS frame.</summary>
+    public Task<IReadOnlyDictionary<int, uint>> ServerSettings => _serverSettings.Task;
 
     /// <summary>Connects to <paramref name="address"/> (http:// for h2c, https:// for TLS with ALPN h2) and sends the preface and SETTINGS.</summary>
     public static async Task<RawHttp2Client> ConnectAsync(string address, RemoteCertificateValidationCallback? validation = null)
@@ -61,10 +64,14 @@ internal sealed class RawHttp2Client : IAsyncDisposable
     }
 
     /// <summary>Sends a request (HEADERS with <paramref name="headerBlock"/>, then <paramref name="body"/> as DATA) and waits for its response or reset.</summary>
-    public async Task<RawHttp2Response> SendAsync(int streamId, byte[] headerBlock, byte[] body)
+    public Task<RawHttp2Response> SendAsync(int streamId, byte[] headerBlock, byte[] body) =>
+        SendFramesAsync(streamId, Http2Wire.Concat(Http2Wire.Headers(streamId, headerBlock), Http2Wire.Data(streamId, body)));
+
+    /// <summary>Sends <paramref name="frames"/>, a whole request on <paramref name="streamId"/>, and waits for its response or reset.</summary>
+    public async Task<RawHttp2Response> SendFramesAsync(int streamId, byte[] frames)
     {
         var pending = _pending.GetOrAdd(streamId, _ => new PendingResponse());
-        await WriteAsync(Http2Wire.Concat(Http2Wire.Headers(streamId, headerBlock), Http2Wire.Data(streamId, body)));
+        await WriteAsync(frames);
         return await pending.Completion.Task.WaitAsync(Timeout);
     }
 
@@ -107,6 +114,9 @@ internal sealed class RawHttp2Client : IAsyncDisposable
                 switch (frame.Type)
                 {
                     case Http2FrameType.Settings when !frame.Has(Ack):
+                        _serverSettings.TrySetResult(Enumerable.Range(0, payload.Length / 6).ToDictionary(
+                            i => (int)BinaryPrimitives.ReadUInt16BigEndian(payload.AsSpan(i * 6)),
+                            i => BinaryPrimitives.ReadUInt32BigEndian(payload.AsSpan((i * 6) + 2))));
                         await WriteAsync(Http2Wire.Frame(Http2FrameType.Settings, Ack, 0, []));
                         break;
                     case Http2FrameType.Ping when !frame.Has(Ack):
@@ -145,8 +155,7 @@ internal sealed class RawHttp2Client : IAsyncDisposable
                 if (frame.Type is Http2FrameType.Headers or Http2FrameType.Continuation && frame.Has(Http2FrameFlags.EndHeaders))
                 {
                     var pending = Pending(blockStream);
-                    var headers = new HeaderList();
-                    _decoder.Decode(block!.ToArray(), headers);
+                    var headers = block!.ToArray();
                     if (pending.Headers is null)
                     {
                         pending.Headers = headers;
@@ -181,9 +190,9 @@ internal sealed class RawHttp2Client : IAsyncDisposable
     {
         public TaskCompletionSource<RawHttp2Response> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public HeaderList? Headers { get; set; }
+        public byte[]? Headers { get; set; }
 
-        public HeaderList? Trailers { get; set; }
+        public byte[]? Trailers { get; set; }
 
         public List<byte> Body { get; } = [];
 
@@ -192,5 +201,5 @@ internal sealed class RawHttp2Client : IAsyncDisposable
     }
 }
 
-/// <summary>A response as <see cref="RawHttp2Client"/> saw it: reset with an error code, or headers, body and trailers.</summary>
-internal sealed record RawHttp2Response(int? ResetCode, HeaderList? Headers, byte[] Body, HeaderList? Trailers);
+/// <summary>A response as <see cref="RawHttp2Client"/> saw it: reset with an error code, or header block, body and trailer block.</summary>
+internal sealed record RawHttp2Response(int? ResetCode, byte[]? Headers, byte[] Body, byte[]? Trailers);

@@ -70,16 +70,16 @@ internal static class HpackHuffman
 
     /// <summary>
     /// Decodes <paramref name="source"/> into <paramref name="destination"/>, which must hold
-    /// <see cref="MaxDecodedLength"/> bytes; returns the bytes written. An EOS symbol, padding
-    /// longer than 7 bits or padding that is not the high bits of EOS (all ones) is a decoding error.
+    /// <see cref="MaxDecodedLength"/> bytes. False for what RFC 7541 calls a decoding error: an
+    /// EOS symbol, padding longer than 7 bits, or padding that is not the high bits of EOS (all ones).
     /// </summary>
-    public static int Decode(ReadOnlySpan<byte> source, Span<byte> destination)
+    public static bool TryDecode(ReadOnlySpan<byte> source, Span<byte> destination, out int written)
     {
         // Bits not yet decoded, left-aligned: the next bit is bit 63.
         ulong bits = 0;
         var count = 0;
         var read = 0;
-        var written = 0;
+        written = 0;
         while (true)
         {
             while (count <= 56 && read < source.Length)
@@ -90,7 +90,7 @@ internal static class HpackHuffman
 
             if (count == 0)
             {
-                return written;
+                return true;
             }
 
             var window = bits >> 32;
@@ -103,18 +103,13 @@ internal static class HpackHuffman
             if (length > count)
             {
                 // Only padding is left: at most 7 bits, all ones.
-                if (count > 7 || bits >> (64 - count) != (1ul << count) - 1)
-                {
-                    throw new HpackDecodingException("A Huffman-coded string has invalid padding.");
-                }
-
-                return written;
+                return count <= 7 && bits >> (64 - count) == (1ul << count) - 1;
             }
 
             var symbol = SymbolsByCode[FirstIndex[length] + (int)((window >> (32 - length)) - FirstCode[length])];
             if (symbol == EndOfString)
             {
-                throw new HpackDecodingException("A Huffman-coded string contains EOS.");
+                return false;
             }
 
             destination[written++] = (byte)symbol;
@@ -123,19 +118,11 @@ internal static class HpackHuffman
         }
     }
 
-    /// <summary>The length of <paramref name="source"/> Huffman-coded, padding included.</summary>
-    public static int EncodedLength(ReadOnlySpan<byte> source)
-    {
-        long bitCount = 0;
-        foreach (var b in source)
-        {
-            bitCount += CodeLengths[b];
-        }
-
-        return (int)((bitCount + 7) / 8);
-    }
-
-    /// <summary>Huffman-codes <paramref name="source"/> into <paramref name="destination"/> (<see cref="EncodedLength"/> bytes); returns the bytes written.</summary>
+    /// <summary>
+    /// Huffman-codes <paramref name="source"/> into <paramref name="destination"/>; returns the
+    /// bytes written. Leaving out symbols never makes a code longer, so a part of a decoded string
+    /// fits where the whole string was.
+    /// </summary>
     public static int Encode(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         ulong bits = 0;

@@ -7,54 +7,49 @@ internal static class HpackInteger
     public const int MaxLength = 6;
 
     /// <summary>
-    /// Reads an integer whose first <paramref name="prefixBits"/> low bits sit in
-    /// <c>source[position]</c>, and moves <paramref name="position"/> past it. Values above
-    /// <see cref="int.MaxValue"/>, a truncated encoding and an encoding longer than needed
-    /// (which Kestrel refuses too) are decoding errors.
+    /// Reads an integer whose low <paramref name="prefixBits"/> bits sit in
+    /// <c>source[position]</c>, and moves <paramref name="position"/> past it. False when the
+    /// encoding is cut off, above <see cref="int.MaxValue"/>, or longer than it needs to be
+    /// (Kestrel refuses those too).
     /// </summary>
-    public static int Decode(ReadOnlySpan<byte> source, ref int position, int prefixBits)
+    public static bool TryDecode(ReadOnlySpan<byte> source, ref int position, int prefixBits, out int value)
     {
+        value = 0;
         if (position >= source.Length)
         {
-            throw new HpackDecodingException("The header block ends inside an integer.");
+            return false;
         }
 
         var limit = (1 << prefixBits) - 1;
-        long value = source[position++] & limit;
-        if (value < limit)
+        long result = source[position++] & limit;
+        if (result < limit)
         {
-            return (int)value;
+            value = (int)result;
+            return true;
         }
 
-        for (var shift = 0; ; shift += 7)
+        for (var shift = 0; shift <= 28 && position < source.Length; shift += 7)
         {
-            if (position >= source.Length)
-            {
-                throw new HpackDecodingException("The header block ends inside an integer.");
-            }
-
             var b = source[position++];
             if (b == 0 && shift > 0)
             {
-                throw new HpackDecodingException("An integer is encoded with more bytes than it needs.");
+                return false;
             }
 
-            value += (long)(b & 0x7f) << shift;
-            if (value > int.MaxValue)
+            result += (long)(b & 0x7f) << shift;
+            if (result > int.MaxValue)
             {
-                throw new HpackDecodingException("An integer is too large.");
+                return false;
             }
 
             if ((b & 0x80) == 0)
             {
-                return (int)value;
-            }
-
-            if (shift >= 28)
-            {
-                throw new HpackDecodingException("An integer is too large.");
+                value = (int)result;
+                return true;
             }
         }
+
+        return false;
     }
 
     /// <summary>

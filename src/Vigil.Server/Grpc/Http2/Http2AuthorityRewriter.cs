@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -13,27 +12,37 @@ namespace Vigil.Server.Grpc.Http2;
 /// <c>http://127.0.0.1:2379</c> for <c>--endpoints=http://127.0.0.1:2379</c> and for every
 /// member with <c>endpoint status --cluster</c>; Go's server takes it, Kestrel resets the stream
 /// (PROTOCOL_ERROR) and has no option to allow it. This middleware sits in front of Kestrel's
-/// HTTP/2 parser (after TLS, when there is TLS) and hands it the client's bytes through an
-/// <see cref="Http2InboundRewriter"/>; the server's bytes go out untouched.
+/// HTTP/2 parser (after TLS, when there is TLS) and lets it read the client's bytes through an
+/// <see cref="Http2AuthorityReader"/>; the server's bytes go out untouched.
 /// </summary>
+/// <remarks>
+/// It needs Kestrel to advertise SETTINGS_HEADER_TABLE_SIZE = 0: clients then keep no HPACK
+/// dynamic table (Kestrel refuses any use of one), so a header block can be read and changed on
+/// its own, without following the connection's compression state.
+/// </remarks>
 internal sealed class Http2AuthorityRewriter
 {
     private readonly ConnectionDelegate _next;
-    private readonly int _maxFrameSize;
-    private readonly int _headerTableSize;
-    private readonly long _pauseWriterThreshold;
+    private readonly long _maxHeaderBlockLength;
 
     /// <param name="next">The rest of the connection pipeline (Kestrel's HTTP handling).</param>
-    /// <param name="limits">Kestrel's limits: the HTTP/2 settings it advertises and how much input it buffers.</param>
+    /// <param name="limits">Kestrel's limits: its header table size must be 0; its header and buffer limits bound what is held back.</param>
     public Http2AuthorityRewriter(ConnectionDelegate next, KestrelServerLimits limits)
     {
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(limits);
+        if (limits.Http2.HeaderTableSize != 0)
+        {
+            throw new ArgumentException("The :authority rewriter edits header blocks on their own, which needs Limits.Http2.HeaderTableSize = 0.", nameof(limits));
+        }
+
         _next = next;
-        _maxFrameSize = limits.Http2.MaxFrameSize;
-        _headerTableSize = limits.Http2.HeaderTableSize;
-        // As much as Kestrel itself would let a connection buffer (0: no limit).
-        _pauseWriterThreshold = limits.MaxRequestBufferSize ?? 0;
+        // Kestrel gives up on a block that decodes to more than twice MaxRequestHeadersTotalSize;
+        // a frame more leaves room for framing and padding. Held back, a block must also stay
+        // under what the transport buffers before it stops reading.
+        _maxHeaderBlockLength = Math.Min(
+            (2L * limits.MaxRequestHeadersTotalSize) + limits.Http2.MaxFrameSize,
+            limits.MaxRequestBufferSize is { } buffer ? buffer / 2 : long.MaxValue);
     }
 
     public async Task OnConnectionAsync(ConnectionContext connection)
@@ -46,73 +55,15 @@ internal sealed class Http2AuthorityRewriter
         }
 
         var transport = connection.Transport;
-        var pool = connection.Features.Get<IMemoryPoolFeature>()?.MemoryPool ?? MemoryPool<byte>.Shared;
-        var rewritten = new Pipe(new PipeOptions(
-            pool,
-            // Kestrel's reads resume on the pump's thread, as they would on the transport's.
-            readerScheduler: PipeScheduler.Inline,
-            writerScheduler: PipeScheduler.ThreadPool,
-            pauseWriterThreshold: _pauseWriterThreshold,
-            resumeWriterThreshold: _pauseWriterThreshold / 2,
-            useSynchronizationContext: false));
-        var pump = PumpAsync(transport.Input, rewritten.Writer, new Http2InboundRewriter(_maxFrameSize, _headerTableSize));
-        connection.Transport = new DuplexPipe(rewritten.Reader, transport.Output);
+        connection.Transport = new DuplexPipe(new Http2AuthorityReader(transport.Input, _maxHeaderBlockLength), transport.Output);
         try
         {
             await _next(connection);
         }
         finally
         {
-            // Kestrel is done with the connection (it may end first, e.g. on its idle timeout);
-            // stop the pump even if the client sends nothing more.
-            await rewritten.Reader.CompleteAsync();
-            if (!pump.IsCompleted)
-            {
-                transport.Input.CancelPendingRead();
-            }
-
-            await pump;
             connection.Transport = transport;
         }
-    }
-
-    private static async Task PumpAsync(PipeReader input, PipeWriter output, Http2InboundRewriter rewriter)
-    {
-        Exception? error = null;
-        try
-        {
-            while (true)
-            {
-                var result = await input.ReadAsync();
-                if (result.IsCanceled)
-                {
-                    break;
-                }
-
-                var buffer = result.Buffer;
-                rewriter.Rewrite(buffer, output);
-                input.AdvanceTo(buffer.End);
-                if (result.IsCompleted)
-                {
-                    rewriter.Complete(output);
-                    await output.FlushAsync();
-                    break;
-                }
-
-                var flush = await output.FlushAsync();
-                if (flush.IsCompleted || flush.IsCanceled)
-                {
-                    break;
-                }
-            }
-        }
-        catch (Exception exception)
-        {
-            // A reset or aborted connection: Kestrel sees the same error it would have read itself.
-            error = exception;
-        }
-
-        await output.CompleteAsync(error);
     }
 
     private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe

@@ -17,14 +17,4 @@ internal readonly record struct Http2FrameHeader(int PayloadLength, Http2FrameTy
         (Http2FrameType)source[3],
         (Http2FrameFlags)source[4],
         (int)(BinaryPrimitives.ReadUInt32BigEndian(source[5..]) & 0x7fffffff));
-
-    public void Write(Span<byte> destination)
-    {
-        destination[0] = (byte)(PayloadLength >> 16);
-        destination[1] = (byte)(PayloadLength >> 8);
-        destination[2] = (byte)PayloadLength;
-        destination[3] = (byte)Type;
-        destination[4] = (byte)Flags;
-        BinaryPrimitives.WriteUInt32BigEndian(destination[5..], (uint)StreamId);
-    }
 }
