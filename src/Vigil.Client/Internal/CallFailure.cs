@@ -67,15 +67,19 @@ internal static class CallFailure
 
     private static bool IsConnectionLoss(Exception? error)
     {
+        // HttpClient wraps an HTTP/2 reset in an HttpRequestException; the reset's code decides.
+        for (var inner = error; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is HttpProtocolException protocol)
+            {
+                return protocol.ErrorCode is NoError or RefusedStream;
+            }
+        }
+
         for (var inner = error; inner is not null; inner = inner.InnerException)
         {
             switch (inner)
             {
-                case HttpProtocolException { ErrorCode: NoError or RefusedStream }:
-                    return true;
-                case HttpProtocolException:
-                    // Any other HTTP/2 error code is a verdict of the server, not a lost connection.
-                    return false;
                 case HttpRequestException:
                 case IOException:
                 case SocketException:
