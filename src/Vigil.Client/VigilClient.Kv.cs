@@ -94,7 +94,7 @@ public sealed partial class VigilClient
     {
         ArgumentNullException.ThrowIfNull(txn);
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Txn, txn.ToRequest(), Etcd.TxnResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(static (endpoint, request, options) => endpoint.Kv.TxnAsync(request, options), txn.ToRequest(), idempotent: false, cancellationToken);
         return new TxnResult(response);
     }
 
@@ -109,28 +109,28 @@ public sealed partial class VigilClient
     {
         ThrowIfDisposed();
         var request = new Etcd.CompactionRequest { Revision = revision, Physical = physical };
-        var response = await _unary.CallAsync(EtcdMethods.Compact, request, Etcd.CompactionResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(static (endpoint, request, options) => endpoint.Kv.CompactAsync(request, options), request, idempotent: false, cancellationToken);
         return new CompactResult(response);
     }
 
     private async Task<GetResult> RangeAsync(Etcd.RangeRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Range, request, Etcd.RangeResponse.Parser, idempotent: true, cancellationToken);
+        var response = await _unary.CallAsync(static (endpoint, request, options) => endpoint.Kv.RangeAsync(request, options), request, idempotent: true, cancellationToken);
         return new GetResult(response);
     }
 
     private async Task<PutResult> PutCoreAsync(Etcd.PutRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.Put, request, Etcd.PutResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(static (endpoint, request, options) => endpoint.Kv.PutAsync(request, options), request, idempotent: false, cancellationToken);
         return new PutResult(response);
     }
 
     private async Task<DeleteResult> DeleteCoreAsync(Etcd.DeleteRangeRequest request, CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var response = await _unary.CallAsync(EtcdMethods.DeleteRange, request, Etcd.DeleteRangeResponse.Parser, idempotent: false, cancellationToken);
+        var response = await _unary.CallAsync(static (endpoint, request, options) => endpoint.Kv.DeleteRangeAsync(request, options), request, idempotent: false, cancellationToken);
         return new DeleteResult(response);
     }
 

@@ -53,6 +53,9 @@ public sealed partial class VigilClient : IAsyncDisposable
     /// <summary>The watch machinery, for tests and diagnostics.</summary>
     internal WatchMultiplexer Watches => _watches;
 
+    /// <summary>The endpoints and their channels, for tests and the benchmark's bare calls.</summary>
+    internal EndpointSet Endpoints => _endpoints;
+
     /// <summary>The endpoint calls currently go to.</summary>
     public Uri CurrentEndpoint => _endpoints.Current.Address;
 
@@ -60,7 +63,7 @@ public sealed partial class VigilClient : IAsyncDisposable
     public async Task<ServerStatus> StatusAsync(CancellationToken cancellationToken = default)
     {
         var (response, endpoint) = await _unary.CallWithEndpointAsync(
-            EtcdMethods.Status, new Etcd.StatusRequest(), Etcd.StatusResponse.Parser, idempotent: true, cancellationToken);
+            static (endpoint, request, options) => endpoint.Maintenance.StatusAsync(request, options), new Etcd.StatusRequest(), idempotent: true, cancellationToken);
         return new ServerStatus(response, endpoint.Address);
     }
 
@@ -68,7 +71,7 @@ public sealed partial class VigilClient : IAsyncDisposable
     public async Task<IReadOnlyList<ClusterMember>> MemberListAsync(CancellationToken cancellationToken = default)
     {
         var response = await _unary.CallAsync(
-            EtcdMethods.MemberList, new Etcd.MemberListRequest(), Etcd.MemberListResponse.Parser, idempotent: true, cancellationToken);
+            static (endpoint, request, options) => endpoint.Cluster.MemberListAsync(request, options), new Etcd.MemberListRequest(), idempotent: true, cancellationToken);
         return [.. response.Members.Select(member => new ClusterMember(member))];
     }
 

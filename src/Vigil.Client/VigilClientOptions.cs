@@ -35,7 +35,8 @@ public sealed class VigilClientOptions
     /// <summary>
     /// Retries of unary calls on UNAVAILABLE and connection failures, each on the next
     /// endpoint: reads always, writes only when the request never reached a server
-    /// (connection refused). Default 10 attempts, 50 ms to 2 s apart.
+    /// (connection refused, name not resolved, TLS refused, connect timeout, stream refused
+    /// with REFUSED_STREAM). Default 10 attempts, 50 ms to 2 s apart.
     /// </summary>
     public RetryPolicy Retry { get; set; } = new();
 
@@ -49,8 +50,9 @@ public sealed class VigilClientOptions
 
     /// <summary>
     /// How long an open connection may be silent before the client PINGs the server to
-    /// detect a dead peer (a server host gone without closing its sockets). Null (the
-    /// default): no pings; a killed server process is still noticed at once.
+    /// detect a dead peer (a server host gone without closing its sockets); at least 1
+    /// second. Pings go only while calls (watches among them) are open. Null (the default):
+    /// no pings; a killed server process is still noticed at once.
     /// </summary>
     public TimeSpan? KeepAlivePingDelay { get; set; }
 

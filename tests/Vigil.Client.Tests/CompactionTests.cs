@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Vigil.Client.Tests.Harness;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Tests;
 

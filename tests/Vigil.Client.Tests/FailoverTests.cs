@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Vigil.Client.Tests.Harness;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Tests;
 
@@ -68,6 +67,72 @@ public sealed class FailoverTests(VigilServerFixture fixture) : IClassFixture<Vi
 
         Assert.Equal("v", result.First!.ValueString);
         Assert.Equal(1, broken.Connections);
+    }
+
+    [Fact]
+    public async Task A_write_whose_stream_was_refused_is_sent_to_the_next_endpoint_once()
+    {
+        await using var refusing = ResettingEndpoint.RefusesStreams();
+        await using var client = new VigilClient(new VigilClientOptions { Endpoints = [refusing.Url, fixture.Url], Retry = FastRetry });
+
+        var put = await client.PutAsync(_p + "k", "v");
+
+        var kv = (await fixture.Client.GetAsync(_p + "k")).First!;
+        Assert.Equal(put.Revision, kv.ModRevision);
+        Assert.Equal(1, kv.Version);
+        Assert.True(refusing.Resets >= 1);
+        Assert.Equal(new Uri(fixture.Url), client.CurrentEndpoint);
+    }
+
+    [Fact]
+    public async Task A_write_whose_stream_was_reset_after_the_request_arrived_is_not_retried()
+    {
+        await using var failing = ResettingEndpoint.FailsAfterRequest();
+        await using var client = new VigilClient(new VigilClientOptions { Endpoints = [failing.Url, fixture.Url], Retry = FastRetry });
+
+        var error = await Assert.ThrowsAsync<VigilException>(() => client.PutAsync(_p + "k", "v"));
+
+        Assert.Equal(StatusCode.Internal, error.StatusCode);
+        Assert.Equal(1, failing.Resets);
+        Assert.Null((await fixture.Client.GetAsync(_p + "k")).First);
+    }
+
+    [Fact]
+    public async Task A_write_moves_on_when_connecting_to_the_first_endpoint_times_out()
+    {
+        using var unanswered = await BrokenEndpoint.UnansweredAsync();
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)unanswered.LocalEndPoint!).Port}";
+        await using var client = new VigilClient(new VigilClientOptions
+        {
+            Endpoints = [url, fixture.Url],
+            ConnectTimeout = TimeSpan.FromMilliseconds(300),
+            Retry = FastRetry,
+        });
+
+        var put = await client.PutAsync(_p + "k", "v");
+
+        Assert.Equal(1, (await fixture.Client.GetAsync(_p + "k")).First!.Version);
+        Assert.True(put.Revision > 0);
+        Assert.Equal(new Uri(fixture.Url), client.CurrentEndpoint);
+    }
+
+    [Fact]
+    public async Task Reads_and_writes_move_to_the_next_endpoint_after_the_first_server_was_killed()
+    {
+        await using var doomed = await ServerProcess.StartVigilAsync();
+        await using var client = new VigilClient(new VigilClientOptions { Endpoints = [doomed.Url, fixture.Url], Retry = FastRetry });
+        await client.PutAsync(_p + "k", "before");
+        Assert.Equal(new Uri(doomed.Url), client.CurrentEndpoint);
+
+        await doomed.KillAsync();
+
+        // The kernel closes the killed server's sockets and the client sees its connection end
+        // at once; a write racing the kill could go out on the dying connection and would then,
+        // rightly, not be retried.
+        await Task.Delay(200);
+        await client.PutAsync(_p + "k", "after");
+        Assert.Equal("after", (await client.GetAsync(_p + "k")).First!.ValueString);
+        Assert.Equal(new Uri(fixture.Url), client.CurrentEndpoint);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using System.Text;
 using Grpc.Core;
 using Vigil.Client.Tests.Harness;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Tests;
 

@@ -71,4 +71,39 @@ public sealed class TlsTests : IAsyncLifetime
 
         await Assert.ThrowsAsync<UnavailableException>(() => client.GetAsync("k"));
     }
+
+    [Fact]
+    public async Task A_write_refused_by_tls_is_sent_to_the_next_endpoint()
+    {
+        await using var plain = await VigilTestServer.StartAsync();
+        await using var client = new VigilClient(new VigilClientOptions
+        {
+            Endpoints = [_url, plain.Url],
+            Retry = new RetryPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(5) },
+        });
+
+        await client.PutAsync("k", "v");
+
+        Assert.Equal(new Uri(plain.Url), client.CurrentEndpoint);
+        Assert.Equal(1, (await client.GetAsync("k")).First!.Version);
+    }
+
+    [Fact]
+    public async Task A_tls_handshake_that_never_completes_ends_with_the_connect_timeout_and_moves_on()
+    {
+        await using var silent = BrokenEndpoint.Silent();
+        await using var plain = await VigilTestServer.StartAsync();
+        await using var client = new VigilClient(new VigilClientOptions
+        {
+            Endpoints = [silent.Url.Replace("http://", "https://", StringComparison.Ordinal), plain.Url],
+            ConnectTimeout = TimeSpan.FromMilliseconds(300),
+            Retry = new RetryPolicy { MaxAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(5) },
+        });
+
+        await client.PutAsync("k", "v");
+
+        Assert.Equal(new Uri(plain.Url), client.CurrentEndpoint);
+        Assert.Equal(1, (await client.GetAsync("k")).First!.Version);
+        Assert.True(silent.Connections >= 1);
+    }
 }

@@ -1,8 +1,7 @@
 using Grpc.Core;
-using Vigil.Client.Grpc;
+using Grpc.Net.Client;
 using Vigil.Client.Tests.Harness;
 using Vigil.Core.Watch;
-using Vigil.Protocol.Grpc;
 using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Tests;
@@ -187,9 +186,10 @@ public sealed class WatchLifecycleTests
 
     private static async Task<List<Etcd.WatchResponse>> RawFragmentsOnceAsync(string url, long revision)
     {
-        await using var connection = new GrpcConnection(url);
-        await using var call = connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>("/etcdserverpb.Watch/Watch", Etcd.WatchResponse.Parser);
-        await call.WriteAsync(new Etcd.WatchRequest
+        using var channel = GrpcChannel.ForAddress(url);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var call = new Etcd.Watch.WatchClient(channel).Watch(cancellationToken: limit.Token);
+        await call.RequestStream.WriteAsync(new Etcd.WatchRequest
         {
             CreateRequest = new Etcd.WatchCreateRequest
             {
@@ -201,9 +201,9 @@ public sealed class WatchLifecycleTests
             },
         });
         var pieces = new List<Etcd.WatchResponse>();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        while (await call.ReadAsync(limit.Token) is { } response)
+        while (await call.ResponseStream.MoveNext(limit.Token))
         {
+            var response = call.ResponseStream.Current;
             if (response.Events.Count > 0)
             {
                 pieces.Add(response);

@@ -1,5 +1,4 @@
 using Vigil.Client.Tests.Harness;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Tests;
 

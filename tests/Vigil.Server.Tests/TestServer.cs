@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Vigil.Client.Grpc;
 using Vigil.Server.Hosting;
 
 namespace Vigil.Server.Tests;
@@ -38,7 +37,7 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(server, directory, port);
     }
 
-    public GrpcConnection Connect() => new(Address);
+    public RawConnection Connect() => new(Address);
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Vigil.Client.Grpc;
+using Grpc.Core;
 using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Bench.Scenarios;
@@ -9,8 +9,9 @@ namespace Vigil.Bench.Scenarios;
 /// Watch fan-out: W watchers of one key, one writer putting it E times in a row. Measures how
 /// long after the put was acknowledged each watcher received its event, and the events
 /// delivered per second over all watchers. Two layouts: every watcher on the one shared
-/// stream of a <see cref="VigilClient"/>, or one Watch stream per watcher (bare gRPC calls on
-/// one HTTP/2 connection), which is how many independent processes would watch.
+/// stream of a <see cref="VigilClient"/>, or one Watch stream per watcher (bare calls of the
+/// generated Watch client on the channel of a second <see cref="VigilClient"/>), which is how
+/// many independent processes would watch.
 /// </summary>
 internal static class WatchFanOutScenario
 {
@@ -29,7 +30,8 @@ internal static class WatchFanOutScenario
 
         await using var writer = options.CreateClient();
         await using var watchClient = options.CreateClient();
-        await using var connection = new GrpcConnection(options.Endpoints[0]);
+        await using var bareClient = options.CreateClient();
+        var bare = bareClient.Endpoints.Current.Watch;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var created = new TaskCompletionSource[options.Watchers];
         var watchers = new Task[options.Watchers];
@@ -39,7 +41,7 @@ internal static class WatchFanOutScenario
             created[index] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             watchers[index] = oneStream
                 ? Task.Run(() => SharedStreamWatcherAsync(watchClient, key, options.Events, received[index], revisions[index], created[index], stop.Token))
-                : Task.Run(() => OwnStreamWatcherAsync(connection, key, options.Events, received[index], revisions[index], created[index], stop.Token));
+                : Task.Run(() => OwnStreamWatcherAsync(bare, key, options.Events, received[index], revisions[index], created[index], stop.Token));
         }
 
         await Task.WhenAll(created.Select(c => c.Task)).WaitAsync(stop.Token);
@@ -114,14 +116,14 @@ internal static class WatchFanOutScenario
     }
 
     private static async Task OwnStreamWatcherAsync(
-        GrpcConnection connection, string key, int events, long[] received, long[] revisions, TaskCompletionSource created, CancellationToken cancellationToken)
+        Etcd.Watch.WatchClient watch, string key, int events, long[] received, long[] revisions, TaskCompletionSource created, CancellationToken cancellationToken)
     {
-        await using var call = connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>(
-            "/etcdserverpb.Watch/Watch", Etcd.WatchResponse.Parser, new CallOptions { CancellationToken = cancellationToken });
-        await call.WriteAsync(new Etcd.WatchRequest { CreateRequest = new Etcd.WatchCreateRequest { Key = ByteString.CopyFromUtf8(key) } }, cancellationToken);
+        using var call = watch.Watch(cancellationToken: cancellationToken);
+        await call.RequestStream.WriteAsync(new Etcd.WatchRequest { CreateRequest = new Etcd.WatchCreateRequest { Key = ByteString.CopyFromUtf8(key) } }, cancellationToken);
         var count = 0;
-        while (await call.ReadAsync(cancellationToken) is { } response)
+        while (await call.ResponseStream.MoveNext(cancellationToken))
         {
+            var response = call.ResponseStream.Current;
             var now = Stopwatch.GetTimestamp();
             if (response.Created)
             {

@@ -1,5 +1,3 @@
-using Vigil.Client.Grpc;
-
 namespace Vigil.Client.Internal;
 
 /// <summary>
@@ -19,14 +17,6 @@ internal sealed class EndpointSet : IAsyncDisposable
             throw new ArgumentException("VigilClientOptions.Endpoints must name at least one server (http://host:port or https://host:port).", nameof(options));
         }
 
-        var connectionOptions = new GrpcConnectionOptions
-        {
-            ConnectTimeout = options.ConnectTimeout,
-            ServerCertificateValidation = options.ServerCertificateValidation,
-            ClientCertificates = options.ClientCertificates,
-            KeepAlivePingDelay = options.KeepAlivePingDelay ?? Timeout.InfiniteTimeSpan,
-            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
-        };
         _endpoints = new Endpoint[options.Endpoints.Count];
         for (var i = 0; i < _endpoints.Length; i++)
         {
@@ -35,13 +25,13 @@ internal sealed class EndpointSet : IAsyncDisposable
             {
                 foreach (var created in _endpoints.AsSpan(0, i))
                 {
-                    created.Connection.Dispose();
+                    created.Dispose();
                 }
 
                 throw new ArgumentException($"Endpoint '{text}' is not http://host:port or https://host:port.", nameof(options));
             }
 
-            _endpoints[i] = new Endpoint(i, address, new GrpcConnection(address, connectionOptions));
+            _endpoints[i] = Endpoint.Open(i, address, options);
         }
     }
 
@@ -49,15 +39,20 @@ internal sealed class EndpointSet : IAsyncDisposable
 
     public Endpoint Current => _endpoints[Volatile.Read(ref _current)];
 
+    /// <summary>Every endpoint, in the order they were given.</summary>
+    public IReadOnlyList<Endpoint> All => _endpoints;
+
     /// <summary>Moves past <paramref name="failed"/>, unless another caller already has.</summary>
     public void Skip(Endpoint failed) =>
         Interlocked.CompareExchange(ref _current, (failed.Index + 1) % _endpoints.Length, failed.Index);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         foreach (var endpoint in _endpoints)
         {
-            await endpoint.Connection.DisposeAsync();
+            endpoint.Dispose();
         }
+
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,6 +1,5 @@
 using Grpc.Core;
 using Vigil.Protocol.Errors;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Client.Internal;
 
@@ -13,7 +12,7 @@ internal static class EtcdErrorMap
 {
     private const string ServerPrefix = "etcdserver: ";
 
-    public static VigilException ToException(RpcException error) => ToException(error.StatusCode, error.Status.Detail, error);
+    public static VigilException ToException(RpcException error) => ToException(CallFailure.StatusOf(error), error.Status.Detail, error);
 
     public static VigilException ToException(StatusCode code, string message, Exception? inner)
     {

@@ -1,10 +1,5 @@
 using System.Diagnostics;
-using System.Net.Http;
-using Google.Protobuf;
 using Grpc.Core;
-using Vigil.Client.Grpc;
-using Vigil.Protocol.Grpc;
-using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Client.Internal;
 
@@ -20,86 +15,57 @@ namespace Vigil.Client.Internal;
 /// </remarks>
 internal sealed class UnaryInvoker(EndpointSet endpoints, TimeSpan? timeout, RetryPolicy retry)
 {
-    public async Task<TResponse> CallAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>
+    /// <summary>Runs <paramref name="call"/> (a method of a generated client of the endpoint) on <paramref name="request"/>.</summary>
+    public async Task<TResponse> CallAsync<TRequest, TResponse>(Func<Endpoint, TRequest, CallOptions, AsyncUnaryCall<TResponse>> call, TRequest request, bool idempotent, CancellationToken cancellationToken)
     {
-        var (response, _) = await CallWithEndpointAsync(method, request, parser, idempotent, cancellationToken);
+        var (response, _) = await CallWithEndpointAsync(call, request, idempotent, cancellationToken);
         return response;
     }
 
     /// <summary>As <see cref="CallAsync"/>, also telling which endpoint answered.</summary>
-    public async Task<(TResponse Response, Endpoint Endpoint)> CallWithEndpointAsync<TRequest, TResponse>(string method, TRequest request, MessageParser<TResponse> parser, bool idempotent, CancellationToken cancellationToken)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>
+    public async Task<(TResponse Response, Endpoint Endpoint)> CallWithEndpointAsync<TRequest, TResponse>(Func<Endpoint, TRequest, CallOptions, AsyncUnaryCall<TResponse>> call, TRequest request, bool idempotent, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             var endpoint = endpoints.Current;
             var remaining = Remaining(started);
-            Exception failure;
+            RpcException failure;
             try
             {
-                var options = new CallOptions { Timeout = remaining, CancellationToken = cancellationToken };
-                return (await endpoint.Connection.UnaryAsync(method, request, parser, options), endpoint);
+                var options = new CallOptions(deadline: remaining is { } left ? DateTime.UtcNow + left : null, cancellationToken: cancellationToken);
+                using var pending = call(endpoint, request, options);
+                return (await pending.ResponseAsync, endpoint);
             }
-            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable)
+            catch (RpcException error) when (cancellationToken.IsCancellationRequested)
             {
-                if (!idempotent && !NeverReachedServer(error))
-                {
-                    throw EtcdErrorMap.ToException(error);
-                }
-
+                throw new OperationCanceledException("The call was canceled.", error, cancellationToken);
+            }
+            catch (RpcException error) when (CallFailure.NeverReachedServer(error) || (idempotent && CallFailure.StatusOf(error) == StatusCode.Unavailable))
+            {
                 failure = error;
             }
             catch (RpcException error)
             {
                 throw EtcdErrorMap.ToException(error);
             }
-            catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The HTTP stack gave up connecting (ConnectTimeout): nothing was sent.
-                failure = error;
-            }
 
             endpoints.Skip(endpoint);
             var backoff = retry.GetBackoff(attempt);
-            var left = Remaining(started);
-            if (attempt >= retry.MaxAttempts || (left is { } l && l <= backoff))
+            var remainingAfter = Remaining(started);
+            var outOfTime = remainingAfter is { } r && r <= backoff;
+            if (attempt >= retry.MaxAttempts || outOfTime)
             {
-                throw Exhausted(failure, attempt, left is { } l2 && l2 <= backoff);
+                throw Exhausted(failure, attempt, outOfTime);
             }
 
             await Task.Delay(backoff, cancellationToken);
         }
     }
 
-    /// <summary>
-    /// True when the request cannot have reached a server: no connection could be made
-    /// (refused, unresolvable, TLS failed) or the server refused the stream before reading it.
-    /// </summary>
-    public static bool NeverReachedServer(Exception error)
+    private static VigilException Exhausted(RpcException failure, int attempts, bool outOfTime)
     {
-        for (var inner = error; inner is not null; inner = inner.InnerException)
-        {
-            switch (inner)
-            {
-                case HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError }:
-                case HttpProtocolException { ErrorCode: 0x7 }: // REFUSED_STREAM
-                    return true;
-                default:
-                    break;
-            }
-        }
-
-        return false;
-    }
-
-    private static VigilException Exhausted(Exception failure, int attempts, bool outOfTime)
-    {
-        var detail = failure is RpcException rpc ? rpc.Status.Detail : failure.Message;
-        var message = $"{detail} (after {attempts} attempt{(attempts == 1 ? string.Empty : "s")})";
+        var message = $"{failure.Status.Detail} (after {attempts} attempt{(attempts == 1 ? string.Empty : "s")})";
         return outOfTime ? new DeadlineExceededException(message, failure) : new UnavailableException(message, failure);
     }
 

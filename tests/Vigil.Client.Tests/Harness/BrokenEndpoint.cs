@@ -10,6 +10,9 @@ namespace Vigil.Client.Tests.Harness;
 /// </summary>
 internal sealed class BrokenEndpoint : IAsyncDisposable
 {
+    // The fillers of unanswered endpoints live as long as the test process.
+    private static readonly System.Collections.Concurrent.ConcurrentBag<Socket> Fillers = [];
+
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _held = [];
@@ -33,6 +36,28 @@ internal sealed class BrokenEndpoint : IAsyncDisposable
 
     /// <summary>Reads what the client sends (its request included) and then resets the connection.</summary>
     public static BrokenEndpoint DropsAfterRequest() => new(dropAfterRequest: true);
+
+    /// <summary>
+    /// A listening socket that never accepts, with its accept queue already full, so that the
+    /// kernel ignores new connection attempts: to a client, a host that does not answer.
+    /// </summary>
+    public static async Task<Socket> UnansweredAsync()
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        socket.Listen(1);
+        var endpoint = (IPEndPoint)socket.LocalEndPoint!;
+
+        // Linux queues backlog + 1 connections; these fill the queue for good.
+        for (var i = 0; i < 2; i++)
+        {
+            var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await filler.ConnectAsync(endpoint);
+            Fillers.Add(filler);
+        }
+
+        return socket;
+    }
 
     public async ValueTask DisposeAsync()
     {

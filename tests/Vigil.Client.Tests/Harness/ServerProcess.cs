@@ -34,15 +34,15 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
-    /// <summary>Starts a single-node etcd 3.4 on free loopback ports and waits until it serves.</summary>
-    public static async Task<ServerProcess> StartEtcdAsync()
+    /// <summary>Starts a single-node etcd 3.4 on free loopback ports and waits until it serves; <paramref name="extraArgs"/> are more flags.</summary>
+    public static async Task<ServerProcess> StartEtcdAsync(params string[] extraArgs)
     {
         var peerPort = LoopbackPort.Next();
         var server = new ServerProcess("etcd", (port, data) =>
         {
             var info = new ProcessStartInfo(EtcdPath);
-            foreach (var arg in new[]
-            {
+            string[] args =
+            [
                 "--name", "default",
                 "--data-dir", Path.Combine(data, "etcd"),
                 "--listen-client-urls", $"http://127.0.0.1:{port}",
@@ -51,7 +51,9 @@ internal sealed class ServerProcess : IAsyncDisposable
                 "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPort}",
                 "--initial-cluster", $"default=http://127.0.0.1:{peerPort}",
                 "--log-level", "warn",
-            })
+                .. extraArgs,
+            ];
+            foreach (var arg in args)
             {
                 info.ArgumentList.Add(arg);
             }

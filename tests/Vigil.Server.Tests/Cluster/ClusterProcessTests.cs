@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
@@ -24,8 +23,8 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         var store = await fixture.CreateDatabaseAsync("failover");
         await using var a = await VigilServerProcess.StartAsync("a", ["--store", store]);
         await using var b = await VigilServerProcess.StartAsync("b", ["--store", store]);
-        await using var toA = new GrpcConnection(a.ClientUrl);
-        await using var toB = new GrpcConnection(b.ClientUrl);
+        await using var toA = new RawConnection(a.ClientUrl);
+        await using var toB = new RawConnection(b.ClientUrl);
 
         // Writers on both nodes; the one on A dies with it.
         var workload = new ClusterWorkload();
@@ -90,7 +89,7 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         var store = await fixture.CreateDatabaseAsync("clientfailover");
         await using var a = await VigilServerProcess.StartAsync("a", ["--store", store]);
         await using var b = await VigilServerProcess.StartAsync("b", ["--store", store]);
-        await using var writes = new GrpcConnection(b.ClientUrl);
+        await using var writes = new RawConnection(b.ClientUrl);
         await using var client = new Vigil.Client.VigilClient(a.ClientUrl, b.ClientUrl);
 
         var workload = new ClusterWorkload();
@@ -173,7 +172,7 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         try
         {
             var holder = await HolderAsync(nodes);
-            await using (var writes = new GrpcConnection(nodes.First(n => n != holder).ClientUrl))
+            await using (var writes = new RawConnection(nodes.First(n => n != holder).ClientUrl))
             {
                 var compacted = await WriteUntilCompactedPastAsync(writes, 40);
                 holder.Kill();
@@ -195,7 +194,7 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
     }
 
     /// <summary>Writes until a read at some old revision reports compaction past <paramref name="target"/>.</summary>
-    private static async Task<long> WriteUntilCompactedPastAsync(GrpcConnection writes, long target)
+    private static async Task<long> WriteUntilCompactedPastAsync(RawConnection writes, long target)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         for (var i = 0; DateTime.UtcNow < deadline; i++)

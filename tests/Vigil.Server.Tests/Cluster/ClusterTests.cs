@@ -111,7 +111,7 @@ public sealed class ClusterTests(PostgresFixture fixture)
                 {
                     var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(
                         "/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B("p/outage"), Value = ClusterWorkload.B("x") }, PutResponse.Parser,
-                        new Client.Grpc.CallOptions { Timeout = TimeSpan.FromSeconds(30) }));
+                        TimeSpan.FromSeconds(30)));
                     Assert.Equal(StatusCode.Unavailable, error.StatusCode);
                     Assert.Contains("store unavailable", error.Status.Detail);
                 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
@@ -30,7 +29,7 @@ internal sealed class ClusterWorkload
     public long LastRevision => _acknowledged.IsEmpty ? 1 : _acknowledged.Keys.Max();
 
     /// <summary>Puts and prefix deletes under <paramref name="prefix"/>, through <paramref name="connection"/>.</summary>
-    public async Task WriteAsync(GrpcConnection connection, string prefix, int count, Random random, bool tolerateUnavailable = false)
+    public async Task WriteAsync(RawConnection connection, string prefix, int count, Random random, bool tolerateUnavailable = false)
     {
         for (var i = 0; i < count; i++)
         {

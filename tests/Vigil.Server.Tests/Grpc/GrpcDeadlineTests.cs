@@ -1,9 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
-using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -12,12 +9,12 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
     private readonly GrpcServerFixture _fixture;
-    private readonly GrpcConnection _connection;
+    private readonly RawConnection _connection;
 
     public GrpcDeadlineTests(GrpcServerFixture fixture)
     {
         _fixture = fixture;
-        _connection = new GrpcConnection(fixture.Address);
+        _connection = new RawConnection(fixture.Address);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -28,7 +25,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     public async Task ClientTimeout_IsDeadlineExceeded_AndTheHandlerTokenFires()
     {
         var id = Guid.NewGuid().ToString();
-        var options = new CallOptions { Timeout = TimeSpan.FromSeconds(1) };
+        var options = new CallOptions(deadline: DateTime.UtcNow.AddSeconds(1));
 
         var error = await Assert.ThrowsAsync<RpcException>(() =>
             _connection.UnaryAsync(TestServices.Wait, new PutRequest { Key = ByteString.CopyFromUtf8(id) }, PutResponse.Parser, options));
@@ -73,17 +70,17 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     public async Task ClientTimeout_OnAStream_EndsThePendingRead()
     {
         var id = Guid.NewGuid().ToString();
-        await using var call = _connection.ServerStreaming(
+        using var call = _connection.ServerStreaming(
             TestServices.Count,
             new RangeRequest { Key = ByteString.CopyFromUtf8(id), Limit = 1, Serializable = true },
             RangeResponse.Parser,
-            new CallOptions { Timeout = TimeSpan.FromSeconds(1) });
+            new CallOptions(deadline: DateTime.UtcNow.AddSeconds(1)));
 
         // The one message may or may not arrive before the deadline; the read after it waits
         // until the deadline ends it.
         var error = await Assert.ThrowsAsync<RpcException>(async () =>
         {
-            while (await call.ReadAsync().AsTask().WaitAsync(Guard) is not null)
+            while (await call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Guard))
             {
             }
         });
@@ -95,7 +92,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     [Fact]
     public async Task NonPositiveTimeout_FailsWithoutSending()
     {
-        var options = new CallOptions { Timeout = TimeSpan.Zero };
+        var options = new CallOptions(deadline: DateTime.UtcNow);
 
         var error = await Assert.ThrowsAsync<RpcException>(() => _connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser, options));
 
@@ -105,7 +102,7 @@ public sealed class GrpcDeadlineTests : IClassFixture<GrpcServerFixture>, IAsync
     [Fact]
     public async Task GenerousTimeout_CallSucceeds_AndTheHandlerSeesTheDeadline()
     {
-        var options = new CallOptions { Timeout = TimeSpan.FromMinutes(5) };
+        var options = new CallOptions(deadline: DateTime.UtcNow.AddMinutes(5));
         var before = DateTime.UtcNow;
 
         var response = await _connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 4 }, RangeResponse.Parser, options);

@@ -17,10 +17,10 @@ public sealed class GrpcServerFixture : IAsyncLifetime
 
         // One call through each path first, so that tests with short deadlines do not race
         // the JIT compiling the server's code for the first time.
-        await using var connection = new Vigil.Client.Grpc.GrpcConnection(_server.Address);
+        await using var connection = new RawConnection(_server.Address);
         await connection.UnaryAsync(TestServices.Range, new Vigil.Protocol.Etcdserverpb.RangeRequest(), Vigil.Protocol.Etcdserverpb.RangeResponse.Parser);
-        await using var stream = connection.ServerStreaming(TestServices.Count, new Vigil.Protocol.Etcdserverpb.RangeRequest { Limit = 1 }, Vigil.Protocol.Etcdserverpb.RangeResponse.Parser);
-        while (await stream.ReadAsync() is not null)
+        using var stream = connection.ServerStreaming(TestServices.Count, new Vigil.Protocol.Etcdserverpb.RangeRequest { Limit = 1 }, Vigil.Protocol.Etcdserverpb.RangeResponse.Parser);
+        while (await stream.ResponseStream.MoveNext(CancellationToken.None))
         {
         }
     }

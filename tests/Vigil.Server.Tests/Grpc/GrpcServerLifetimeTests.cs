@@ -1,6 +1,5 @@
 using System.Globalization;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 using Vigil.Server.Grpc;
@@ -16,15 +15,16 @@ public sealed class GrpcServerLifetimeTests
     {
         var services = new TestServices();
         var server = await GrpcTestServer.StartAsync(services.CreateTable());
-        await using var connection = new GrpcConnection(server.Address);
-        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
-        Assert.Equal(1, (await call.ReadAsync())!.ID);
+        await using var connection = new RawConnection(server.Address);
+        using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(1, call.ResponseStream.Current.ID);
 
         var stop = server.DisposeAsync().AsTask();
 
         Assert.Equal("canceled", await services.Signal(1.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask().WaitAsync(Guard));
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Guard));
         // Either the server's own status ("grpc: the server has been stopped") or, when
         // HttpClient drops the finished stream with the closing connection, the transport's;
         // both are UNAVAILABLE, which etcd clients answer by reconnecting.
@@ -55,7 +55,7 @@ public sealed class GrpcServerLifetimeTests
     {
         var services = new TestServices();
         await using var server = await GrpcTestServer.StartAsync(services.CreateTable(), new GrpcServerOptions { MaxReceiveMessageSize = 64 });
-        await using var connection = new GrpcConnection(server.Address);
+        await using var connection = new RawConnection(server.Address);
         var request = new RangeRequest { Key = Google.Protobuf.ByteString.CopyFrom(new byte[100]) };
 
         var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser));

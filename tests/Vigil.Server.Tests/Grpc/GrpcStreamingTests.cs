@@ -1,10 +1,7 @@
 using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
-using CallOptions = Vigil.Client.Grpc.CallOptions;
 
 namespace Vigil.Server.Tests.Grpc;
 
@@ -13,12 +10,12 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
     private readonly GrpcServerFixture _fixture;
-    private readonly GrpcConnection _connection;
+    private readonly RawConnection _connection;
 
     public GrpcStreamingTests(GrpcServerFixture fixture)
     {
         _fixture = fixture;
-        _connection = new GrpcConnection(fixture.Address);
+        _connection = new RawConnection(fixture.Address);
     }
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -28,88 +25,88 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     [Fact]
     public async Task ServerStream_BatchOfMessagesFlushedOnce_AllArriveInOrder()
     {
-        await using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Key = ByteString.CopyFromUtf8("k"), Limit = 300 }, RangeResponse.Parser);
+        using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Key = ByteString.CopyFromUtf8("k"), Limit = 300 }, RangeResponse.Parser);
 
         var received = new List<RangeResponse>();
-        await foreach (var response in call.ReadAllAsync())
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
         {
             received.Add(response);
         }
 
         Assert.Equal(Enumerable.Range(0, 300).Select(i => (long)i), received.Select(r => r.Count));
-        Assert.Equal(StatusCode.OK, call.Status?.Code);
-        Assert.Equal(["0"], call.Trailers!.GetValues("grpc-status"));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
     }
 
     [Fact]
     public async Task ServerStream_HeadersArriveBeforeAnyMessage()
     {
         var id = Guid.NewGuid().ToString();
-        await using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Key = ByteString.CopyFromUtf8(id), Limit = 0, Serializable = true }, RangeResponse.Parser);
+        using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Key = ByteString.CopyFromUtf8(id), Limit = 0, Serializable = true }, RangeResponse.Parser);
 
         // The handler sends nothing and waits; the headers must come anyway.
-        var headers = await call.GetResponseHeadersAsync().WaitAsync(Guard);
+        var headers = await call.ResponseHeadersAsync.WaitAsync(Guard);
 
-        Assert.False(headers.Contains("grpc-status"));
+        Assert.Null(headers.Get("grpc-status"));
         await _fixture.Services.Started(id).Task.WaitAsync(Guard);
     }
 
     [Fact]
     public async Task ServerStream_ErrorAfterMessages_StatusInTrailers()
     {
-        await using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Limit = 3, KeysOnly = true }, RangeResponse.Parser);
+        using var call = _connection.ServerStreaming(TestServices.Count, new RangeRequest { Limit = 3, KeysOnly = true }, RangeResponse.Parser);
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(i, (await call.ReadAsync())!.Count);
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            Assert.Equal(i, call.ResponseStream.Current.Count);
         }
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
         Assert.Equal(StatusCode.Aborted, error.StatusCode);
         Assert.Equal("failed after 3", error.Status.Detail);
-        Assert.Equal(["10"], call.Trailers!.GetValues("grpc-status"));
-        Assert.False((await call.GetResponseHeadersAsync()).Contains("grpc-status"));
+        Assert.Equal(StatusCode.Aborted, call.GetStatus().StatusCode);
+        Assert.Null((await call.ResponseHeadersAsync).Get("grpc-status"));
 
         // The status sticks: later reads report it again.
-        await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None));
     }
 
     [Fact]
     public async Task Duplex_InterleavedWritesAndReads_ThenHalfClose()
     {
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
 
         for (var id = 1; id <= 20; id++)
         {
-            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-            var response = await call.ReadAsync();
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+            var response = await Next(call);
             Assert.Equal(id, response!.ID);
             Assert.Equal(id * 2, response.TTL);
         }
 
-        await call.CompleteRequestsAsync();
-        Assert.Null(await call.ReadAsync());
-        Assert.Equal(StatusCode.OK, call.Status?.Code);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => call.WriteAsync(new LeaseKeepAliveRequest()).AsTask());
+        await call.RequestStream.CompleteAsync();
+        Assert.Null(await Next(call));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => call.RequestStream.WriteAsync(new LeaseKeepAliveRequest()));
     }
 
     [Fact]
     public async Task Duplex_WritesBeforeAnyRead_AndReadsAfterHalfClose()
     {
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
 
         var writer = Task.Run(async () =>
         {
             for (var id = 1; id <= 200; id++)
             {
-                await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
             }
 
-            await call.CompleteRequestsAsync();
+            await call.RequestStream.CompleteAsync();
         });
 
         var ids = new List<long>();
-        await foreach (var response in call.ReadAllAsync())
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
         {
             ids.Add(response.ID);
         }
@@ -119,21 +116,31 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     }
 
     [Fact]
-    public async Task Duplex_ConcurrentWritersAreSerialized()
+    public async Task Duplex_WritesFromSeveralTasks_AreEachAnswered()
     {
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
 
+        // Grpc.Net.Client takes one write at a time, so the writers take turns.
+        using var turn = new SemaphoreSlim(1, 1);
         await Task.WhenAll(Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
         {
             for (var i = 1; i <= 25; i++)
             {
-                await call.WriteAsync(new LeaseKeepAliveRequest { ID = (w * 1000) + i });
+                await turn.WaitAsync();
+                try
+                {
+                    await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = (w * 1000) + i });
+                }
+                finally
+                {
+                    turn.Release();
+                }
             }
         })));
-        await call.CompleteRequestsAsync();
+        await call.RequestStream.CompleteAsync();
 
         var ids = new List<long>();
-        await foreach (var response in call.ReadAllAsync())
+        await foreach (var response in call.ResponseStream.ReadAllAsync())
         {
             Assert.Equal(response.ID * 2, response.TTL);
             ids.Add(response.ID);
@@ -148,13 +155,13 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     {
         const long id = 7001;
         var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-        Assert.Equal(id, (await call.ReadAsync())!.ID);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.Equal(id, (await Next(call))!.ID);
 
-        await call.DisposeAsync();
+        call.Dispose();
 
         Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
-        await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => Next(call));
     }
 
     [Fact]
@@ -166,16 +173,16 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
         for (var round = 0; round < 3; round++)
         {
             var id = 7100 + (round * 10);
-            var connection = new GrpcConnection(server.Address);
+            var connection = new RawConnection(server.Address);
             using var cts = new CancellationTokenSource();
-            var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions { CancellationToken = cts.Token });
-            await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-            Assert.Equal(id, (await call.ReadAsync())!.ID);
+            var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions(cancellationToken: cts.Token));
+            await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+            Assert.Equal(id, (await Next(call))!.ID);
 
             switch (round)
             {
                 case 0:
-                    await call.DisposeAsync();
+                    call.Dispose();
                     break;
                 case 1:
                     cts.Cancel();
@@ -187,7 +194,7 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
 
             await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard);
             await server.WaitForRequestFinishedAsync(TestServices.Hold, round + 1);
-            await call.DisposeAsync();
+            call.Dispose();
             await connection.DisposeAsync();
         }
 
@@ -199,11 +206,11 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     {
         const long id = 7002;
         var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-        await call.CompleteRequestsAsync();
-        Assert.Equal(id, (await call.ReadAsync())!.ID);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        await call.RequestStream.CompleteAsync();
+        Assert.Equal(id, (await Next(call))!.ID);
 
-        await call.DisposeAsync();
+        call.Dispose();
 
         Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
     }
@@ -213,16 +220,17 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     {
         const long id = 7003;
         using var cts = new CancellationTokenSource();
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions { CancellationToken = cts.Token });
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-        Assert.Equal(id, (await call.ReadAsync())!.ID);
-        var pending = call.ReadAsync().AsTask();
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser, new CallOptions(cancellationToken: cts.Token));
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.Equal(id, (await Next(call))!.ID);
+        var pending = Next(call);
 
         cts.Cancel();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(Guard));
+        var error = await Assert.ThrowsAsync<RpcException>(() => pending.WaitAsync(Guard));
+        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
         Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
-        Assert.Equal(StatusCode.Cancelled, call.Status?.Code);
+        Assert.Equal(StatusCode.Cancelled, call.GetStatus().StatusCode);
     }
 
     [Fact]
@@ -239,27 +247,27 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
             // All streams open at once: each sends and receives before any is closed.
             await Task.WhenAll(calls.Select(async (call, i) =>
             {
-                await call.WriteAsync(new LeaseKeepAliveRequest { ID = firstId + i });
-                Assert.Equal((firstId + i) * 2, (await call.ReadAsync())!.TTL);
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = firstId + i });
+                Assert.Equal((firstId + i) * 2, (await Next(call))!.TTL);
             })).WaitAsync(TimeSpan.FromSeconds(60));
 
             await Task.WhenAll(calls.Select(async (call, i) =>
             {
-                await call.WriteAsync(new LeaseKeepAliveRequest { ID = -(i + 1) });
-                Assert.Equal(-(i + 1), (await call.ReadAsync())!.ID);
-                await call.CompleteRequestsAsync();
-                Assert.Null(await call.ReadAsync());
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = -(i + 1) });
+                Assert.Equal(-(i + 1), (await Next(call))!.ID);
+                await call.RequestStream.CompleteAsync();
+                Assert.Null(await Next(call));
             })).WaitAsync(TimeSpan.FromSeconds(60));
         }
         finally
         {
             foreach (var call in calls)
             {
-                await call.DisposeAsync();
+                call.Dispose();
             }
         }
 
-        Assert.All(calls, call => Assert.Equal(StatusCode.OK, call.Status?.Code));
+        Assert.All(calls, call => Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode));
 
         // The server allows unlimited streams per connection, so the client needed only one.
         var connections = Enumerable.Range(0, streams).Select(i => _fixture.Services.KeepAliveConnections[firstId + i]).Distinct();
@@ -279,72 +287,49 @@ public sealed class GrpcStreamingTests : IClassFixture<GrpcServerFixture>, IAsyn
     }
 
     [Fact]
-    public async Task Duplex_ToARefusedEndpoint_WritesFailWithUnavailable()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        await using var connection = new GrpcConnection($"http://127.0.0.1:{port}");
-        await using var call = connection.Duplex<PutRequest, PutResponse>("/etcdserverpb.KV/Put", PutResponse.Parser);
-        var large = new PutRequest { Value = ByteString.CopyFrom(new byte[200_000]) };
-
-        // Larger than the request buffer: a write has to wait for the stream, which never opens.
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            for (var i = 0; i < 10; i++)
-            {
-                await call.WriteAsync(large).AsTask().WaitAsync(Guard);
-            }
-        });
-
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        var readError = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
-        Assert.Equal(StatusCode.Unavailable, readError.StatusCode);
-    }
-
-    [Fact]
     public async Task Duplex_UnknownMethod_ReadReportsUnimplemented()
     {
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("/etcdserverpb.Lease/Nope", LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>("/etcdserverpb.Lease/Nope", LeaseKeepAliveResponse.Parser);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ReadAsync().AsTask());
+        var error = await Assert.ThrowsAsync<RpcException>(() => Next(call));
 
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
         Assert.Equal("unknown method Nope for service etcdserverpb.Lease", error.Status.Detail);
-        Assert.Same(call.Trailers, await call.GetResponseHeadersAsync());
-        await Assert.ThrowsAsync<RpcException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 2 }).AsTask());
+        await Assert.ThrowsAsync<RpcException>(() => call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 2 }));
     }
 
     [Fact]
     public async Task Duplex_ServerEndsFirst_WhileClientStillOpen()
     {
-        await using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.First, LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 11 });
+        using var call = _connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.First, LeaseKeepAliveResponse.Parser);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 11 });
 
-        Assert.Equal(11, (await call.ReadAsync().AsTask().WaitAsync(Guard))!.ID);
-        Assert.Null(await call.ReadAsync().AsTask().WaitAsync(Guard));
-        Assert.Equal(StatusCode.OK, call.Status?.Code);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => call.WriteAsync(new LeaseKeepAliveRequest { ID = 12 }).AsTask());
+        Assert.Equal(11, (await Next(call).WaitAsync(Guard))!.ID);
+        Assert.Null(await Next(call).WaitAsync(Guard));
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        await Assert.ThrowsAsync<RpcException>(() => call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 12 }));
     }
 
     [Fact]
     public async Task DisposingTheConnection_FailsOpenCallsWithAStatus()
     {
         const long id = 7004;
-        var connection = new GrpcConnection(_fixture.Address);
-        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = id });
-        Assert.Equal(id, (await call.ReadAsync())!.ID);
-        var pending = call.ReadAsync().AsTask();
+        var connection = new RawConnection(_fixture.Address);
+        using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id });
+        Assert.Equal(id, (await Next(call))!.ID);
+        var pending = Next(call);
 
         await connection.DisposeAsync();
 
         var error = await Assert.ThrowsAsync<RpcException>(() => pending.WaitAsync(Guard));
         Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        Assert.Equal("grpc: the client connection is closing", error.Status.Detail);
         Assert.Equal("canceled", await _fixture.Services.Signal(id.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
         Assert.Throws<ObjectDisposedException>(() => connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser));
     }
+
+    private static async Task<TResponse?> Next<TRequest, TResponse>(AsyncDuplexStreamingCall<TRequest, TResponse> call)
+        where TResponse : class =>
+        await call.ResponseStream.MoveNext(CancellationToken.None) ? call.ResponseStream.Current : null;
 }

@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Grpc;
 
@@ -53,7 +52,7 @@ public sealed class GrpcTlsTests : IAsyncLifetime
     public async Task Unary_OverTls_NegotiatesHttp2()
     {
         Assert.StartsWith("https://127.0.0.1:", _server!.Address);
-        await using var connection = new GrpcConnection(_server.Address, new GrpcConnectionOptions { ServerCertificateValidation = TrustOnly(_certificate!) });
+        await using var connection = new RawConnection(_server.Address, Trusting(_certificate!));
 
         var response = await connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 2 }, RangeResponse.Parser);
 
@@ -64,23 +63,14 @@ public sealed class GrpcTlsTests : IAsyncLifetime
     [Fact]
     public async Task Duplex_OverTls()
     {
-        await using var connection = new GrpcConnection(_server!.Address, new GrpcConnectionOptions { ServerCertificateValidation = TrustOnly(_certificate!) });
-        await using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
+        await using var connection = new RawConnection(_server!.Address, Trusting(_certificate!));
+        using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
 
-        await call.WriteAsync(new LeaseKeepAliveRequest { ID = 3 });
-        Assert.Equal(6, (await call.ReadAsync())!.TTL);
-        await call.CompleteRequestsAsync();
-        Assert.Null(await call.ReadAsync());
-    }
-
-    [Fact]
-    public async Task UntrustedCertificate_IsUnavailable()
-    {
-        await using var connection = new GrpcConnection(_server!.Address);
-
-        var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, new RangeRequest(), RangeResponse.Parser));
-
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 3 });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.Equal(6, call.ResponseStream.Current.TTL);
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
     }
 
     [Fact]
@@ -103,6 +93,9 @@ public sealed class GrpcTlsTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
     }
+
+    private static Action<SocketsHttpHandler> Trusting(X509Certificate2 expected) =>
+        handler => handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustOnly(expected) };
 
     private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2 expected) =>
         (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == expected.GetCertHashString();

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
-using Vigil.Client.Grpc;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Mvccpb;
@@ -120,7 +119,7 @@ public sealed class RandomizedWatchCheckerTests
         }
     }
 
-    private static async Task WriteAsync(GrpcConnection connection, Random random, int count, ConcurrentBag<Acknowledged> acknowledged)
+    private static async Task WriteAsync(RawConnection connection, Random random, int count, ConcurrentBag<Acknowledged> acknowledged)
     {
         for (var i = 0; i < count; i++)
         {

@@ -166,7 +166,7 @@ public sealed class WatchStreamBehaviourTests
     private static string Value(long watchId) => "value-" + watchId;
 
     /// <summary>100 txns of 100 puts: watcher i's key (or a key under its prefix) gets "value-i".</summary>
-    private static async Task PutEveryWatchedKeyAsync(Client.Grpc.GrpcConnection connection, int count)
+    private static async Task PutEveryWatchedKeyAsync(RawConnection connection, int count)
     {
         for (var start = 1; start <= count; start += 100)
         {

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Vigil.Client.Grpc;
+using Grpc.Core;
 using Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Server.Tests.Watch;
@@ -10,16 +10,17 @@ namespace Vigil.Server.Tests.Watch;
 /// </summary>
 internal sealed class WatchStreamClient : IAsyncDisposable
 {
-    private readonly DuplexStreamingCall<WatchRequest, WatchResponse> _call;
+    private readonly AsyncDuplexStreamingCall<WatchRequest, WatchResponse> _call;
+    private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly Task _reading;
     private readonly SemaphoreSlim _arrived = new(0);
     private readonly ConcurrentQueue<WatchResponse> _all = new();
     private volatile TaskCompletionSource? _paused;
 
-    public WatchStreamClient(GrpcConnection connection, CancellationToken cancellationToken = default)
+    public WatchStreamClient(RawConnection connection, CancellationToken cancellationToken = default)
     {
         _call = connection.Duplex<WatchRequest, WatchResponse>(
-            "/etcdserverpb.Watch/Watch", WatchResponse.Parser, new CallOptions { CancellationToken = cancellationToken });
+            "/etcdserverpb.Watch/Watch", WatchResponse.Parser, new CallOptions(cancellationToken: cancellationToken));
         _reading = Task.Run(ReadAsync, CancellationToken.None);
     }
 
@@ -32,11 +33,11 @@ internal sealed class WatchStreamClient : IAsyncDisposable
 
     public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
 
-    public ValueTask CreateAsync(WatchCreateRequest create) => _call.WriteAsync(new WatchRequest { CreateRequest = create });
+    public ValueTask CreateAsync(WatchCreateRequest create) => WriteAsync(new WatchRequest { CreateRequest = create });
 
-    public ValueTask CancelAsync(long watchId) => _call.WriteAsync(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = watchId } });
+    public ValueTask CancelAsync(long watchId) => WriteAsync(new WatchRequest { CancelRequest = new WatchCancelRequest { WatchId = watchId } });
 
-    public ValueTask RequestProgressAsync() => _call.WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
+    public ValueTask RequestProgressAsync() => WriteAsync(new WatchRequest { ProgressRequest = new WatchProgressRequest() });
 
     /// <summary>Waits until a response satisfying <paramref name="match"/> has arrived; returns it.</summary>
     public async Task<WatchResponse> WaitForAsync(Func<WatchResponse, bool> match, TimeSpan? timeout = null)
@@ -83,6 +84,20 @@ internal sealed class WatchStreamClient : IAsyncDisposable
     public static bool IsProgress(WatchResponse r) =>
         r.WatchId == -1 && !r.Created && !r.Canceled && r.Events.Count == 0 && r.Header.Revision != 0;
 
+    // Grpc.Net.Client takes one write at a time; tests write from several tasks.
+    private async ValueTask WriteAsync(WatchRequest request)
+    {
+        await _writing.WaitAsync();
+        try
+        {
+            await _call.RequestStream.WriteAsync(request);
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
     private async Task ReadAsync()
     {
         try
@@ -94,12 +109,12 @@ internal sealed class WatchStreamClient : IAsyncDisposable
                     await paused.Task;
                 }
 
-                if (await _call.ReadAsync() is not { } response)
+                if (!await _call.ResponseStream.MoveNext(CancellationToken.None))
                 {
                     break;
                 }
 
-                _all.Enqueue(response);
+                _all.Enqueue(_call.ResponseStream.Current);
                 _arrived.Release();
             }
         }
@@ -112,7 +127,7 @@ internal sealed class WatchStreamClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _call.DisposeAsync();
+        _call.Dispose();
         try
         {
             await _reading;
@@ -120,5 +135,7 @@ internal sealed class WatchStreamClient : IAsyncDisposable
         catch (OperationCanceledException)
         {
         }
+
+        _writing.Dispose();
     }
 }

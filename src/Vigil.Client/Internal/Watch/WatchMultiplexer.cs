@@ -1,8 +1,5 @@
 using Grpc.Core;
-using Vigil.Client.Grpc;
 using Vigil.Protocol.Errors;
-using Vigil.Protocol.Grpc;
-using CallOptions = Vigil.Client.Grpc.CallOptions;
 using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal.Watch;
@@ -143,7 +140,9 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
     private static bool IsResumable(Exception? failure) => failure switch
     {
         null => true,
-        RpcException { InnerException: not null } => true,
+
+        // A failure the client saw itself (connection lost, reset, timed out), not a status the server sent.
+        RpcException { Status.DebugException: not null } => true,
         RpcException rpc => rpc.StatusCode is StatusCode.Unavailable or StatusCode.Internal or StatusCode.DeadlineExceeded,
         OperationCanceledException or HttpRequestException or IOException => true,
         _ => false,
@@ -299,12 +298,11 @@ internal sealed class WatchMultiplexer : IAsyncDisposable
     {
         try
         {
-            var status = await endpoint.Connection.UnaryAsync(
-                EtcdMethods.Status, new Etcd.StatusRequest(), Etcd.StatusResponse.Parser,
-                new CallOptions { Timeout = _probeTimeout, CancellationToken = _disposing.Token });
+            var status = await endpoint.Maintenance.StatusAsync(
+                new Etcd.StatusRequest(), deadline: DateTime.UtcNow + _probeTimeout, cancellationToken: _disposing.Token);
             return ProgressOrdering.IsOrdered(status.Version);
         }
-        catch (RpcException error) when (!IsResumable(error))
+        catch (RpcException error) when (!IsResumable(error) && !_disposing.IsCancellationRequested)
         {
             // A server or proxy without Maintenance/Status can still watch.
             return false;

@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using Vigil.Client.Grpc;
+using Grpc.Core;
 using Etcd = Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Client.Internal.Watch;
@@ -12,9 +12,10 @@ namespace Vigil.Client.Internal.Watch;
 /// </summary>
 internal sealed class WatchSession : IAsyncDisposable
 {
-    private static readonly KeyValuePair<string, string>[] Metadata = [new("hasleader", "true")];
+    // etcd's own client sends it so that a member without a leader refuses the watch.
+    private static readonly Metadata RequireLeader = new() { { "hasleader", "true" } };
 
-    private readonly DuplexStreamingCall<Etcd.WatchRequest, Etcd.WatchResponse> _call;
+    private readonly AsyncDuplexStreamingCall<Etcd.WatchRequest, Etcd.WatchResponse> _call;
     private readonly CancellationTokenSource _cts;
     private readonly Channel<Etcd.WatchRequest> _outbox =
         Channel.CreateUnbounded<Etcd.WatchRequest>(new UnboundedChannelOptions { SingleReader = true });
@@ -26,8 +27,7 @@ internal sealed class WatchSession : IAsyncDisposable
         Endpoint = endpoint;
         ProgressIsOrdered = progressIsOrdered;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _call = endpoint.Connection.Duplex<Etcd.WatchRequest, Etcd.WatchResponse>(
-            EtcdMethods.Watch, Etcd.WatchResponse.Parser, new CallOptions { Headers = Metadata, CancellationToken = _cts.Token });
+        _call = endpoint.Watch.Watch(RequireLeader, deadline: null, _cts.Token);
         _sending = SendAsync();
     }
 
@@ -51,7 +51,9 @@ internal sealed class WatchSession : IAsyncDisposable
 
     public void Post(Etcd.WatchRequest request) => _outbox.Writer.TryWrite(request);
 
-    public ValueTask<Etcd.WatchResponse?> ReadAsync() => _call.ReadAsync();
+    /// <summary>The next response, or null once the server ended the call with OK.</summary>
+    public async ValueTask<Etcd.WatchResponse?> ReadAsync() =>
+        await _call.ResponseStream.MoveNext(CancellationToken.None) ? _call.ResponseStream.Current : null;
 
     /// <summary>Ends the call because no watch needs it; the pending read ends.</summary>
     public void Close()
@@ -65,7 +67,9 @@ internal sealed class WatchSession : IAsyncDisposable
         _outbox.Writer.TryComplete();
         Cancel();
         await _sending;
-        await _call.DisposeAsync();
+
+        // Resets the stream if the server has not ended it.
+        _call.Dispose();
         _cts.Dispose();
     }
 
@@ -87,7 +91,7 @@ internal sealed class WatchSession : IAsyncDisposable
         {
             await foreach (var request in _outbox.Reader.ReadAllAsync(_cts.Token))
             {
-                await _call.WriteAsync(request, _cts.Token);
+                await _call.RequestStream.WriteAsync(request, _cts.Token);
             }
         }
         catch (Exception error)
