@@ -66,6 +66,7 @@ internal sealed class GrpcGoStatusMiddleware
         }
 
         await _next(context);
+
         // A call whose client left, or whose deadline passed, has had its answer already if any.
         if (context.Features.Get<IServerCallContextFeature>()?.ServerCallContext is { Status.StatusCode: not StatusCode.OK } call
             && call.Status is var status
