@@ -7,7 +7,6 @@ using Vigil.Core.Mvcc;
 using Vigil.Core.Sequencing;
 using Vigil.Core.Storage;
 using Vigil.Core.Watch;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Core;
 

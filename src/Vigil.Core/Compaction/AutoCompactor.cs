@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Core.Compaction;
 

@@ -3,7 +3,6 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Storage;
 using Vigil.Protocol.Errors;
-using Vigil.Protocol.Grpc;
 using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Core.Sequencing;

@@ -1,5 +1,4 @@
 using Grpc.Core;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Core.Sequencing;
 

@@ -1,6 +1,6 @@
 namespace Vigil.Server.Grpc;
 
-/// <summary>Per-call limits of the gRPC middleware.</summary>
+/// <summary>Per-call limits of the gRPC services.</summary>
 public sealed class GrpcServerOptions
 {
     /// <summary>
@@ -11,8 +11,8 @@ public sealed class GrpcServerOptions
     public const int DefaultMaxReceiveMessageSize = 2 * 1024 * 1024;
 
     /// <summary>
-    /// Largest request message accepted, in bytes (after decompression too). Larger messages
-    /// end the call with RESOURCE_EXHAUSTED. Default <see cref="DefaultMaxReceiveMessageSize"/>.
+    /// Largest request message accepted, in bytes, before and after decompression. Larger
+    /// messages end the call with RESOURCE_EXHAUSTED. Default <see cref="DefaultMaxReceiveMessageSize"/>.
     /// </summary>
     public int MaxReceiveMessageSize { get; set; } = DefaultMaxReceiveMessageSize;
 }

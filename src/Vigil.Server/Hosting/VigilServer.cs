@@ -114,6 +114,12 @@ public sealed class VigilServer : IAsyncDisposable
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddRoutingCore();
+        builder.Services.AddGrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + (512 * 1024) });
+
+        // The services are created on the first call, which comes only once the node below has
+        // started: the app is built first because the node logs through the app's loggers.
+        VigilNode? started = null;
+        EtcdServices.Add(builder.Services, () => started ?? throw new InvalidOperationException("The node has not started yet."));
 
         var app = builder.Build();
         var loggers = app.Services.GetRequiredService<ILoggerFactory>();
@@ -138,14 +144,10 @@ public sealed class VigilServer : IAsyncDisposable
             throw;
         }
 
-        var methods = new GrpcMethodTable();
-        new KvService(node.KeySpace, identity).Register(methods);
-        new WatchService(node, loggers.CreateLogger<WatchService>()).Register(methods);
-        new MaintenanceService(node).Register(methods);
-        new ClusterService(node).Register(methods);
-        new HealthService().Register(methods);
-
-        app.UseGrpc(methods, new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + (512 * 1024) });
+        started = node;
+        app.UseRouting();
+        app.UseGrpcGoStatuses();
+        EtcdServices.Map(app);
         HttpEndpoints.Map(app, node);
 
         try

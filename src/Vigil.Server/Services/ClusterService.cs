@@ -1,6 +1,6 @@
+using Grpc.Core;
 using Vigil.Core;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Server.Grpc;
 
 namespace Vigil.Server.Services;
 
@@ -9,12 +9,9 @@ namespace Vigil.Server.Services;
 /// runs and sends heartbeats, so MemberList reports the live nodes of the shared store and
 /// the add/remove/update/promote calls answer UNIMPLEMENTED.
 /// </summary>
-internal sealed class ClusterService(VigilNode node)
+internal sealed class ClusterService(VigilNode node) : Cluster.ClusterBase
 {
-    public void Register(GrpcMethodTable methods) =>
-        methods.AddUnary<MemberListRequest, MemberListResponse>("/etcdserverpb.Cluster/MemberList", MemberListRequest.Parser, MemberListAsync);
-
-    private async ValueTask<MemberListResponse> MemberListAsync(MemberListRequest request, ServerCallContext context)
+    public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
         IReadOnlyList<Core.Cluster.MemberRecord> members;
         try

@@ -1,39 +1,47 @@
-using Google.Protobuf;
+using Grpc.Core;
 using Vigil.Core.Cluster;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Server.Grpc;
 
 namespace Vigil.Server.Services;
 
 /// <summary>etcd's KV service: Range, Put, DeleteRange, Txn and Compact over the node's key space.</summary>
-internal sealed class KvService(KeySpace keySpace, MemberIdentity identity)
+internal sealed class KvService(KeySpace keySpace, MemberIdentity identity) : KV.KVBase
 {
-    public void Register(GrpcMethodTable methods)
+    public override async Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
     {
-        Add(methods, "Range", RangeRequest.Parser, keySpace.RangeAsync, r => r.Header);
-        Add(methods, "Put", PutRequest.Parser, keySpace.PutAsync, r => r.Header);
-        Add(methods, "DeleteRange", DeleteRangeRequest.Parser, keySpace.DeleteRangeAsync, r => r.Header);
-
-        // Only the top header of a txn is stamped: etcd's per-op headers carry the revision alone.
-        Add(methods, "Txn", TxnRequest.Parser, keySpace.TxnAsync, r => r.Header);
-        Add(methods, "Compact", CompactionRequest.Parser, keySpace.CompactAsync, r => r.Header);
+        var response = await keySpace.RangeAsync(request, context.CancellationToken);
+        identity.Stamp(response.Header);
+        return response;
     }
 
-    private void Add<TRequest, TResponse>(
-        GrpcMethodTable methods,
-        string name,
-        MessageParser<TRequest> parser,
-        Func<TRequest, CancellationToken, ValueTask<TResponse>> call,
-        Func<TResponse, ResponseHeader> header)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>
+    public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
     {
-        methods.AddUnary<TRequest, TResponse>("/etcdserverpb.KV/" + name, parser, async (request, context) =>
-        {
-            var response = await call(request, context.CancellationToken);
-            identity.Stamp(header(response));
-            return response;
-        });
+        var response = await keySpace.PutAsync(request, context.CancellationToken);
+        identity.Stamp(response.Header);
+        return response;
+    }
+
+    public override async Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context)
+    {
+        var response = await keySpace.DeleteRangeAsync(request, context.CancellationToken);
+        identity.Stamp(response.Header);
+        return response;
+    }
+
+    public override async Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context)
+    {
+        var response = await keySpace.TxnAsync(request, context.CancellationToken);
+
+        // Only the top header of a txn is stamped: etcd's per-op headers carry the revision alone.
+        identity.Stamp(response.Header);
+        return response;
+    }
+
+    public override async Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context)
+    {
+        var response = await keySpace.CompactAsync(request, context.CancellationToken);
+        identity.Stamp(response.Header);
+        return response;
     }
 }

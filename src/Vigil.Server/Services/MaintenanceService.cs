@@ -1,10 +1,7 @@
 using Grpc.Core;
 using Vigil.Core;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
-using Vigil.Server.Grpc;
 using Vigil.Server.Hosting;
-using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Services;
 
@@ -14,16 +11,9 @@ namespace Vigil.Server.Services;
 /// the store manages its own space). Snapshot, Hash, HashKV and MoveLeader answer
 /// UNIMPLEMENTED.
 /// </summary>
-internal sealed class MaintenanceService(VigilNode node)
+internal sealed class MaintenanceService(VigilNode node) : Maintenance.MaintenanceBase
 {
-    public void Register(GrpcMethodTable methods)
-    {
-        methods.AddUnary<StatusRequest, StatusResponse>("/etcdserverpb.Maintenance/Status", StatusRequest.Parser, StatusAsync);
-        methods.AddUnary<AlarmRequest, AlarmResponse>("/etcdserverpb.Maintenance/Alarm", AlarmRequest.Parser, AlarmAsync);
-        methods.AddUnary<DefragmentRequest, DefragmentResponse>("/etcdserverpb.Maintenance/Defragment", DefragmentRequest.Parser, DefragmentAsync);
-    }
-
-    private async ValueTask<StatusResponse> StatusAsync(StatusRequest request, ServerCallContext context)
+    public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
         var state = await node.KeySpace.GetStateAsync(context.CancellationToken);
         var size = await SizeAsync(context.CancellationToken);
@@ -44,13 +34,13 @@ internal sealed class MaintenanceService(VigilNode node)
         };
     }
 
-    private async ValueTask<AlarmResponse> AlarmAsync(AlarmRequest request, ServerCallContext context)
+    public override async Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
     {
         var state = await node.KeySpace.GetStateAsync(context.CancellationToken);
         return new AlarmResponse { Header = node.Identity.Header(state.Revision) };
     }
 
-    private async ValueTask<DefragmentResponse> DefragmentAsync(DefragmentRequest request, ServerCallContext context)
+    public override async Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context)
     {
         var state = await node.KeySpace.GetStateAsync(context.CancellationToken);
         return new DefragmentResponse { Header = node.Identity.Header(state.Revision) };
@@ -64,7 +54,7 @@ internal sealed class MaintenanceService(VigilNode node)
         }
         catch (Core.Storage.StoreUnavailableException error)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message));
+            throw Protocol.Errors.EtcdErrors.StoreUnavailable(error.Message);
         }
     }
 }

@@ -1,12 +1,10 @@
 using Grpc.Core;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Core;
 using Vigil.Core.Watch;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
-using Vigil.Server.Grpc;
-using ServerCallContext = Vigil.Server.Grpc.ServerCallContext;
 
 namespace Vigil.Server.Services;
 
@@ -15,48 +13,65 @@ namespace Vigil.Server.Services;
 /// loop turns requests into creates, cancels and progress requests; a send loop drains the
 /// stream's queue, writing every ready response before one flush.
 /// </summary>
-internal sealed partial class WatchService(VigilNode node, ILogger<WatchService> logger)
+internal sealed partial class WatchService(VigilNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
+    : Protocol.Etcdserverpb.Watch.WatchBase
 {
-    public void Register(GrpcMethodTable methods) =>
-        methods.AddDuplexStreaming<WatchRequest, WatchResponse>("/etcdserverpb.Watch/Watch", WatchRequest.Parser, WatchAsync);
+    // All but the last response of a batch are only buffered; the last one's write flushes them all.
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
-    private async Task WatchAsync(IGrpcRequestStream<WatchRequest> requests, IGrpcResponseStream<WatchResponse> responses, ServerCallContext context)
+    private static readonly Metadata NoHeaders = [];
+
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
     {
         // Clients (etcdctl among them) send "hasleader: true"; this node always has one.
         using var stream = node.Watches.OpenStream();
-        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
-        var sending = SendAsync(stream, responses, ended.Token);
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
         try
         {
-            await ReceiveAsync(stream, requests, ended.Token);
-
-            // A half-closed request stream does not end the call (etcd 3.4): watchers keep
-            // receiving until the client cancels.
-            await sending;
-        }
-        finally
-        {
-            await ended.CancelAsync();
+            // The headers go out now, not with the first response: a client may wait for them
+            // before it treats the stream as open, and a create can wait for the feed first.
+            await context.WriteResponseHeadersAsync(NoHeaders);
+            var sending = SendAsync(stream, responseStream, ended.Token);
             try
             {
+                await ReceiveAsync(stream, requestStream, ended.Token);
+
+                // A half-closed request stream does not end the call (etcd 3.4): watchers keep
+                // receiving until the client cancels.
                 await sending;
             }
-            catch (OperationCanceledException)
+            finally
             {
+                await ended.CancelAsync();
+                try
+                {
+                    await sending;
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
         }
-
-        if (context.CancellationToken.IsCancellationRequested && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (Stopping(context))
         {
-            // The server is stopping: UNAVAILABLE makes etcd clients resume elsewhere.
+        }
+
+        if (Stopping(context))
+        {
+            // UNAVAILABLE makes etcd clients resume elsewhere.
             throw EtcdErrors.Stopped;
         }
     }
 
-    private async Task ReceiveAsync(WatchStream stream, IGrpcRequestStream<WatchRequest> requests, CancellationToken cancellationToken)
+    // The server is stopping and the client is still there to be told.
+    private bool Stopping(ServerCallContext context) =>
+        lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested;
+
+    private async Task ReceiveAsync(WatchStream stream, IAsyncStreamReader<WatchRequest> requests, CancellationToken cancellationToken)
     {
-        while (await requests.ReadAsync(cancellationToken) is { } request)
+        while (await requests.MoveNext(cancellationToken))
         {
+            var request = requests.Current;
             switch (request.RequestUnionCase)
             {
                 case WatchRequest.RequestUnionOneofCase.CreateRequest:
@@ -106,18 +121,34 @@ internal sealed partial class WatchService(VigilNode node, ILogger<WatchService>
         await node.EnsureAppliedAsync(needed, cancellationToken);
     }
 
-    private async Task SendAsync(WatchStream stream, IGrpcResponseStream<WatchResponse> responses, CancellationToken cancellationToken)
+    private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responses, CancellationToken cancellationToken)
     {
         try
         {
             while (await stream.WaitToReadAsync(cancellationToken))
             {
-                while (stream.TryRead(out var response))
+                // One response ahead: a write flushes only when nothing else is ready.
+                if (!stream.TryRead(out var response))
                 {
-                    responses.Write(response);
+                    continue;
                 }
 
-                await responses.FlushAsync(cancellationToken);
+                while (true)
+                {
+                    var more = stream.TryRead(out var next);
+                    responses.WriteOptions = more ? Buffered : null;
+
+                    // No token: a canceled write resets the HTTP/2 stream, and the call's
+                    // status must still reach the client. A write blocked by a client that
+                    // does not read ends when that client or its connection goes.
+                    await responses.WriteAsync(response);
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    response = next!;
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

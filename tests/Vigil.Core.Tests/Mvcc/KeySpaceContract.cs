@@ -3,7 +3,6 @@ using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Protocol.Mvccpb;
 using CompareResult = Vigil.Protocol.Etcdserverpb.Compare.Types.CompareResult;
 using CompareTarget = Vigil.Protocol.Etcdserverpb.Compare.Types.CompareTarget;

@@ -4,7 +4,6 @@ using Microsoft.Data.Sqlite;
 using Npgsql;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Testing;
 
 namespace Vigil.Core.Tests.Sequencing;

@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Server.Tests.Watch;
 using Vigil.Testing;
 

@@ -1,7 +1,6 @@
 using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Server.Tests.Watch;
 using Vigil.Testing;
 

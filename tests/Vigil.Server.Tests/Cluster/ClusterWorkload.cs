@@ -3,7 +3,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Server.Tests.Watch;
 
 namespace Vigil.Server.Tests.Cluster;

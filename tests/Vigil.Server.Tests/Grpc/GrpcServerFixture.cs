@@ -1,42 +1,51 @@
+using Grpc.Net.Client;
+
 namespace Vigil.Server.Tests.Grpc;
 
-/// <summary>One loopback server with <see cref="TestServices"/>, shared by the tests of a class.</summary>
+/// <summary>One real Vigil server (Kestrel, SQLite in a temp directory) shared by the tests of a class.</summary>
 public sealed class GrpcServerFixture : IAsyncLifetime
 {
-    private GrpcTestServer? _server;
+    private TestServer? _server;
+    private GrpcChannel? _channel;
 
-    internal TestServices Services { get; } = new();
+    public TestServer Server => _server ?? throw new InvalidOperationException("not started");
 
-    internal GrpcTestServer Server => _server ?? throw new InvalidOperationException("not started");
+    /// <summary>A Grpc.Net.Client channel to the server, shared by the tests.</summary>
+    public GrpcChannel Channel => _channel ?? throw new InvalidOperationException("not started");
 
-    public string Address => Server.Address;
+    /// <summary>The <c>:authority</c> raw clients send.</summary>
+    public string Authority => Server.Address.Authority;
 
     public async Task InitializeAsync()
     {
-        _server = await GrpcTestServer.StartAsync(Services.CreateTable());
-
-        // One call through each path first, so that tests with short deadlines do not race
-        // the JIT compiling the server's code for the first time.
-        await using var connection = new RawConnection(_server.Address);
-        await connection.UnaryAsync(TestServices.Range, new Vigil.Protocol.Etcdserverpb.RangeRequest(), Vigil.Protocol.Etcdserverpb.RangeResponse.Parser);
-        using var stream = connection.ServerStreaming(TestServices.Count, new Vigil.Protocol.Etcdserverpb.RangeRequest { Limit = 1 }, Vigil.Protocol.Etcdserverpb.RangeResponse.Parser);
-        while (await stream.ResponseStream.MoveNext(CancellationToken.None))
-        {
-        }
+        _server = await TestServer.StartAsync();
+        _channel = GrpcChannel.ForAddress(_server.Address, new GrpcChannelOptions { MaxReceiveMessageSize = null });
     }
 
     public async Task DisposeAsync()
     {
+        _channel?.Dispose();
         if (_server is not null)
         {
             await _server.DisposeAsync();
+        }
+    }
 
-            // Whatever the tests did to it, the server logged nothing worse than the UNKNOWN
-            // the Throw handler provokes on purpose; xUnit reports this as a cleanup failure.
-            var unexpected = _server.Problems.Where(problem => !problem.Contains(TestServices.Throw, StringComparison.Ordinal)).ToList();
-            if (unexpected.Count > 0)
+    /// <summary>Waits until the node has exactly <paramref name="count"/> open watch streams.</summary>
+    public Task WaitForWatchStreamsAsync(int count) => WaitForWatchStreamsAsync(Server, count);
+
+    public static async Task WaitForWatchStreamsAsync(TestServer server, int count, TimeSpan? timeout = null)
+    {
+        using var guard = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
+        while (server.Server.Node.Watches.Counts.Streams != count)
+        {
+            try
             {
-                throw new InvalidOperationException("The server logged problems:\n" + string.Join("\n", unexpected));
+                await Task.Delay(20, guard.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"expected {count} open watch streams, the node has {server.Server.Node.Watches.Counts.Streams}");
             }
         }
     }

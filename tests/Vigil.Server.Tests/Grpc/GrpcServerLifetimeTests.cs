@@ -1,80 +1,128 @@
-using System.Globalization;
+using System.Net;
+using System.Text;
+using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
-using Vigil.Server.Grpc;
+using Vigil.Testing;
 
 namespace Vigil.Server.Tests.Grpc;
 
+/// <summary>A real server's connections and streams over time, and what it serves besides gRPC.</summary>
 public sealed class GrpcServerLifetimeTests
 {
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task ServerShutdown_CancelsOpenStreams_WithUnavailable()
+    public async Task AStoppingServer_EndsWatchStreamsWithUnavailableServerStopped()
     {
-        var services = new TestServices();
-        var server = await GrpcTestServer.StartAsync(services.CreateTable());
-        await using var connection = new RawConnection(server.Address);
-        using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.Hold, LeaseKeepAliveResponse.Parser);
-        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 1 });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(1, call.ResponseStream.Current.ID);
+        var server = await TestServer.StartAsync();
+        try
+        {
+            await using var raw = await RawHttp2Client.ConnectAsync(server.Address.ToString().TrimEnd('/'));
+            var create = GrpcWire.Frame(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("stop/k") } });
+            await raw.OpenAsync(1, GrpcWire.Request(server.Address.Authority, "/etcdserverpb.Watch/Watch", ("hasleader", "true")), create, endStream: false);
+            await raw.WaitForBodyAsync(1, body => GrpcWire.Messages(body, WatchResponse.Parser).Count == 1);
+            using var channel = GrpcChannel.ForAddress(server.Address);
+            using var watch = new Protocol.Etcdserverpb.Watch.WatchClient(channel).Watch();
+            await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("stop/k") } });
+            Assert.True(await watch.ResponseStream.MoveNext());
 
-        var stop = server.DisposeAsync().AsTask();
+            // Half-closed, which leaves an etcd watch running: HttpClient fails a call whose
+            // request side is still open when the server closes the connection, even after the
+            // status arrived, and the server closes it right after its last stream ends.
+            await watch.RequestStream.CompleteAsync();
+            var next = watch.ResponseStream.MoveNext();
 
-        Assert.Equal("canceled", await services.Signal(1.ToString(CultureInfo.InvariantCulture)).Task.WaitAsync(Guard));
-        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(CancellationToken.None).WaitAsync(Guard));
-        // Either the server's own status ("grpc: the server has been stopped") or, when
-        // HttpClient drops the finished stream with the closing connection, the transport's;
-        // both are UNAVAILABLE, which etcd clients answer by reconnecting.
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        await stop.WaitAsync(Guard);
+            var stopping = server.Server.StopAsync();
+            var ended = await raw.ResponseAsync(1);
+
+            // As a gRPC client does once its call has ended; Kestrel keeps a stream the client
+            // still sends on until then, and the graceful stop waits for it.
+            await raw.ResetAsync(1);
+            var error = await Assert.ThrowsAsync<RpcException>(() => next.WaitAsync(Guard));
+            await stopping.WaitAsync(Guard);
+
+            // etcd's words for it; UNAVAILABLE makes etcd clients resume on another endpoint.
+            Assert.Equal((StatusCode.Unavailable, "etcdserver: server stopped"), GrpcWire.Status(ended));
+            Assert.Equal((StatusCode.Unavailable, "etcdserver: server stopped"), (error.StatusCode, error.Status.Detail));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
     }
 
     [Fact]
-    public async Task ServerShutdown_EndsTheCallWithServerStoppedInTrailers()
+    public async Task AWatchTheClientCancels_IsReleased()
     {
-        var services = new TestServices();
-        var server = await GrpcTestServer.StartAsync(services.CreateTable());
-        using var raw = new RawGrpcClient(server.Address);
-        var response = raw.SendAsync(TestServices.Hold, RawGrpcClient.Frame(new LeaseKeepAliveRequest { ID = 2 }));
-        await services.Started("2").Task.WaitAsync(Guard);
+        await using var server = await TestServer.StartAsync();
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        using var cancel = new CancellationTokenSource();
+        var calls = Enumerable.Range(0, 10).Select(_ => new Protocol.Etcdserverpb.Watch.WatchClient(channel).Watch(cancellationToken: cancel.Token)).ToList();
+        foreach (var call in calls)
+        {
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("cancel/k") } });
+        }
 
-        var stop = server.DisposeAsync().AsTask();
+        await GrpcServerFixture.WaitForWatchStreamsAsync(server, 10);
+        await cancel.CancelAsync();
 
-        var ended = await response.WaitAsync(Guard);
-        Assert.Equal(StatusCode.Unavailable, ended.GrpcStatus);
-        Assert.Equal("grpc: the server has been stopped", ended.GrpcMessage);
-        Assert.Equal(["14"], ended.Trailers.GetValues("grpc-status"));
-        await stop.WaitAsync(Guard);
+        await GrpcServerFixture.WaitForWatchStreamsAsync(server, 0);
+        calls.ForEach(call => call.Dispose());
     }
 
     [Fact]
-    public async Task CustomMaxReceiveMessageSize_IsApplied()
+    public async Task AnIdleConnection_StaysOpen()
     {
-        var services = new TestServices();
-        await using var server = await GrpcTestServer.StartAsync(services.CreateTable(), new GrpcServerOptions { MaxReceiveMessageSize = 64 });
-        await using var connection = new RawConnection(server.Address);
-        var request = new RangeRequest { Key = Google.Protobuf.ByteString.CopyFrom(new byte[100]) };
+        // Regression: an "infinite" idle timeout handed to Kestrel as is made it close every
+        // HTTP/2 connection at its next one-second heartbeat. etcd never closes idle clients.
+        await using var server = await TestServer.StartAsync();
+        await using var raw = await RawHttp2Client.ConnectAsync(server.Address.ToString().TrimEnd('/'));
+        var range = GrpcWire.Frame(new RangeRequest { Key = ByteString.CopyFromUtf8("k") });
+        await raw.OpenAsync(1, GrpcWire.Request(server.Address.Authority, "/etcdserverpb.KV/Range"), range, endStream: true);
+        Assert.Equal(StatusCode.OK, GrpcWire.Status(await raw.ResponseAsync(1)).Code);
 
-        var error = await Assert.ThrowsAsync<RpcException>(() => connection.UnaryAsync(TestServices.Range, request, RangeResponse.Parser));
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
 
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal("grpc: received message larger than max (102 vs. 64)", error.Status.Detail);
-        Assert.Equal(1, (await connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 1 }, RangeResponse.Parser)).Count);
+        Assert.False(raw.GoAway.IsCompleted);
+        await raw.OpenAsync(3, GrpcWire.Request(server.Address.Authority, "/etcdserverpb.KV/Range"), range, endStream: true);
+        Assert.Equal(StatusCode.OK, GrpcWire.Status(await raw.ResponseAsync(3)).Code);
     }
 
     [Fact]
-    public void MethodTable_RejectsBadAndDuplicatePaths()
+    public async Task HealthVersionAndMetrics_AreServedOverHttp2OnTheClientUrl_AndHttp11OnTheMetricsUrl()
     {
-        var table = new GrpcMethodTable();
-        table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse()));
+        var metricsUrl = $"http://127.0.0.1:{FreePort.Next()}";
+        await using var server = await TestServer.StartAsync(null, "--listen-metrics-urls", metricsUrl);
+        using var client = new RawGrpcClient(server.Address.ToString());
+        using var metrics = new RawGrpcClient(metricsUrl);
 
-        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
-        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("etcdserverpb.KV/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
-        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/etcdserverpb.KV/", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
-        Assert.Throws<ArgumentException>(() => table.AddUnary<RangeRequest, RangeResponse>("/Range", RangeRequest.Parser, (r, c) => ValueTask.FromResult(new RangeResponse())));
-        Assert.Equal(["/etcdserverpb.KV/Range"], table.Paths);
+        var health = await client.SendAsync("/health", [], method: HttpMethod.Get);
+        var health11 = await metrics.SendAsync("/health", [], method: HttpMethod.Get, version: HttpVersion.Version11);
+        var version = await metrics.SendAsync("/version", [], method: HttpMethod.Get, version: HttpVersion.Version11);
+        var counters = await metrics.SendAsync("/metrics", [], method: HttpMethod.Get, version: HttpVersion.Version11);
+
+        Assert.Equal((HttpStatusCode.OK, "{\"health\":\"true\"}"), (health.HttpStatus, Encoding.UTF8.GetString(health.Body)));
+        Assert.Equal((HttpStatusCode.OK, "{\"health\":\"true\"}"), (health11.HttpStatus, Encoding.UTF8.GetString(health11.Body)));
+        Assert.Contains("\"etcdserver\":", Encoding.UTF8.GetString(version.Body));
+        Assert.Contains("vigil_watch_streams ", Encoding.UTF8.GetString(counters.Body));
+        Assert.False(health.Headers.Contains("grpc-status"));
+    }
+
+    [Fact]
+    public async Task NonGrpcRequests_ToGrpcMethods_GetHttpErrors()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var client = new RawGrpcClient(server.Address.ToString());
+        var body = GrpcWire.Frame(new RangeRequest { Key = ByteString.CopyFromUtf8("k") });
+
+        var json = await client.SendAsync("/etcdserverpb.KV/Range", body, contentType: "application/json");
+        var get = await client.SendAsync("/etcdserverpb.KV/Range", [], method: HttpMethod.Get);
+        var proto = await client.SendAsync("/etcdserverpb.KV/Range", body, contentType: "application/grpc+proto");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, json.HttpStatus);
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.HttpStatus);
+        Assert.Equal(StatusCode.OK, proto.GrpcStatus);
     }
 }

@@ -2,19 +2,21 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
+using Vigil.Server.Hosting;
 
 namespace Vigil.Server.Tests.Grpc;
 
-/// <summary>An https:// client URL with a self-signed certificate from PEM files, as etcd's --cert-file/--key-file.</summary>
+/// <summary>A real server on an https:// client URL with a self-signed certificate from PEM files, as etcd's --cert-file/--key-file.</summary>
 public sealed class GrpcTlsTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "vigil-tls-" + Guid.NewGuid().ToString("N"));
-    private readonly TestServices _services = new();
-    private GrpcTestServer? _server;
+    private VigilServer? _server;
     private X509Certificate2? _certificate;
+    private string _address = string.Empty;
 
     public async Task InitializeAsync()
     {
@@ -34,7 +36,10 @@ public sealed class GrpcTlsTests : IAsyncLifetime
         await File.WriteAllTextAsync(certFile, _certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
 
-        _server = await GrpcTestServer.StartAsync(_services.CreateTable(), url: "https://127.0.0.1:0", certFile: certFile, keyFile: keyFile);
+        _address = $"https://127.0.0.1:{Vigil.Testing.FreePort.Next()}";
+        _server = await VigilServer.StartAsync(
+            ["--listen-client-urls", _address, "--cert-file", certFile, "--key-file", keyFile, "--data-dir", Path.Combine(_directory, "data"), "--log-level", "Warning"],
+            CancellationToken.None);
     }
 
     public async Task DisposeAsync()
@@ -49,53 +54,62 @@ public sealed class GrpcTlsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unary_OverTls_NegotiatesHttp2()
+    public async Task UnaryAndWatchCalls_OverTls_NegotiateHttp2()
     {
-        Assert.StartsWith("https://127.0.0.1:", _server!.Address);
-        await using var connection = new RawConnection(_server.Address, Trusting(_certificate!));
+        using var channel = Channel(TrustOnly(_certificate!));
+        var kv = new KV.KVClient(channel);
 
-        var response = await connection.UnaryAsync(TestServices.Range, new RangeRequest { Limit = 2 }, RangeResponse.Parser);
+        var put = await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("tls/k"), Value = ByteString.CopyFromUtf8("v") });
+        using var watch = new Protocol.Etcdserverpb.Watch.WatchClient(channel).Watch();
+        await watch.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("tls/k"), StartRevision = put.Header.Revision } });
 
-        Assert.Equal(2, response.Count);
-        Assert.Equal("HTTP/2", response.Kvs[1].Value.ToStringUtf8());
+        Assert.True(await watch.ResponseStream.MoveNext());
+        Assert.True(watch.ResponseStream.Current.Created);
+        Assert.True(await watch.ResponseStream.MoveNext());
+        Assert.Equal(put.Header.Revision, watch.ResponseStream.Current.Events.Single().Kv.ModRevision);
     }
 
     [Fact]
-    public async Task Duplex_OverTls()
+    public async Task AClientThatDoesNotTrustTheCertificate_FailsTheHandshake()
     {
-        await using var connection = new RawConnection(_server!.Address, Trusting(_certificate!));
-        using var call = connection.Duplex<LeaseKeepAliveRequest, LeaseKeepAliveResponse>(TestServices.KeepAlive, LeaseKeepAliveResponse.Parser);
+        using var channel = Channel(validation: null);
 
-        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = 3 });
-        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
-        Assert.Equal(6, call.ResponseStream.Current.TTL);
-        await call.RequestStream.CompleteAsync();
-        Assert.False(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<RpcException>(() => new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }).ResponseAsync);
+
+        Assert.IsType<System.Security.Authentication.AuthenticationException>(error.Status.DebugException?.InnerException);
     }
 
     [Fact]
-    public async Task Http11_OnTheTlsListener_Is426()
+    public async Task GrpcOverHttp11_OnTheTlsListener_Is426()
     {
-        using var client = new HttpClient(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustOnly(_certificate!) },
-        });
-        using var request = new HttpRequestMessage(HttpMethod.Post, _server!.Address + TestServices.Range)
-        {
-            Version = HttpVersion.Version11,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent([0, 0, 0, 0, 0]),
-        };
-        request.Content.Headers.TryAddWithoutValidation("content-type", "application/grpc");
+        using var raw = new RawGrpcClient(_address, TrustOnly(_certificate!));
 
-        using var response = await client.SendAsync(request);
+        var response = await raw.SendAsync("/etcdserverpb.KV/Range", GrpcWire.Frame(new RangeRequest()), version: HttpVersion.Version11);
 
-        Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
+        Assert.Equal(HttpStatusCode.UpgradeRequired, response.HttpStatus);
     }
 
-    private static Action<SocketsHttpHandler> Trusting(X509Certificate2 expected) =>
-        handler => handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = TrustOnly(expected) };
+    [Fact]
+    public async Task Http11Requests_ForHealth_AreServedOnTheTlsListener()
+    {
+        using var raw = new RawGrpcClient(_address, TrustOnly(_certificate!));
+
+        var response = await raw.SendAsync("/health", [], method: HttpMethod.Get, version: HttpVersion.Version11);
+
+        Assert.Equal(HttpStatusCode.OK, response.HttpStatus);
+        Assert.Equal("{\"health\":\"true\"}", System.Text.Encoding.UTF8.GetString(response.Body));
+    }
+
+    private GrpcChannel Channel(RemoteCertificateValidationCallback? validation)
+    {
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        if (validation is not null)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validation };
+        }
+
+        return GrpcChannel.ForAddress(_address, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
 
     private static RemoteCertificateValidationCallback TrustOnly(X509Certificate2 expected) =>
         (_, certificate, _, _) => certificate is not null && certificate.GetCertHashString() == expected.GetCertHashString();

@@ -1,33 +1,33 @@
-using System.Buffers;
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
 using Google.Protobuf;
 using Grpc.Core;
-using Vigil.Protocol.Grpc;
 
 namespace Vigil.Server.Tests.Grpc;
 
 /// <summary>
-/// Plain HttpClient over h2c that sends hand-made bodies, for what GrpcConnection would never
-/// send: malformed frames, wrong content types, odd headers.
+/// Plain HttpClient over h2c (or TLS) that sends hand-made bodies, for what a gRPC client would
+/// never send: wrong content types, other HTTP methods and versions, odd headers.
 /// </summary>
 internal sealed class RawGrpcClient : IDisposable
 {
     private readonly HttpClient _client;
     private readonly string _address;
 
-    public RawGrpcClient(string address)
+    public RawGrpcClient(string address, RemoteCertificateValidationCallback? validation = null)
     {
-        _address = address;
-        _client = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+        _address = address.TrimEnd('/');
+        var handler = new SocketsHttpHandler { UseProxy = false };
+        if (validation is not null)
+        {
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = validation };
+        }
+
+        _client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
-    public static byte[] Frame(IMessage message)
-    {
-        var output = new ArrayBufferWriter<byte>();
-        GrpcFrameWriter.Write(output, message);
-        return output.WrittenSpan.ToArray();
-    }
+    public static byte[] Frame(IMessage message) => GrpcWire.Frame(message);
 
     public async Task<RawResponse> SendAsync(
         string path,
@@ -71,11 +71,11 @@ internal sealed record RawResponse(
     byte[] Body)
 {
     /// <summary>True when the status came in the response headers with no body and no trailers.</summary>
-    public bool IsTrailersOnly => Headers.Contains(GrpcHeaders.Status) && Body.Length == 0 && !Trailers.Any();
+    public bool IsTrailersOnly => Headers.Contains("grpc-status") && Body.Length == 0 && !Trailers.Any();
 
-    public StatusCode? GrpcStatus => (Value(Headers, GrpcHeaders.Status) ?? Value(Trailers, GrpcHeaders.Status)) is { } text ? (StatusCode)int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
+    public StatusCode? GrpcStatus => (Value(Headers, "grpc-status") ?? Value(Trailers, "grpc-status")) is { } text ? (StatusCode)int.Parse(text, System.Globalization.CultureInfo.InvariantCulture) : null;
 
-    public string? GrpcMessage => (Value(Headers, GrpcHeaders.Message) ?? Value(Trailers, GrpcHeaders.Message)) is { } text ? GrpcStatusMessage.Decode(text) : null;
+    public string? GrpcMessage => (Value(Headers, "grpc-message") ?? Value(Trailers, "grpc-message")) is { } text ? Uri.UnescapeDataString(text) : null;
 
     public string? Header(string name) => Value(Headers, name);
 

@@ -89,6 +89,68 @@ internal sealed class RawHttp2Client : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Opens a stream without waiting for its response: HEADERS, then <paramref name="body"/> as
+    /// DATA frames (none when empty), END_STREAM on the last frame when <paramref name="endStream"/>.
+    /// </summary>
+    public Task OpenAsync(int streamId, byte[] headerBlock, byte[] body, bool endStream)
+    {
+        _pending.GetOrAdd(streamId, _ => new PendingResponse());
+        var flags = Http2FrameFlags.EndHeaders | (endStream && body.Length == 0 ? Http2FrameFlags.EndStream : 0);
+        var headers = Http2Wire.Headers(streamId, headerBlock, flags);
+        return body.Length == 0 ? WriteAsync(headers) : WriteAsync(Http2Wire.Concat(headers, DataFrames(streamId, body, endStream)));
+    }
+
+    /// <summary>Sends <paramref name="data"/> on an open stream, in frames no larger than HTTP/2's default maximum.</summary>
+    public Task SendDataAsync(int streamId, byte[] data, bool endStream) => WriteAsync(DataFrames(streamId, data, endStream));
+
+    /// <summary>Resets a stream (RST_STREAM, CANCEL by default), as a client that gives up on a call does.</summary>
+    public Task ResetAsync(int streamId, int errorCode = 0x8)
+    {
+        var payload = new byte[4];
+        BinaryPrimitives.WriteInt32BigEndian(payload, errorCode);
+        return WriteAsync(Http2Wire.Frame(Http2FrameType.RstStream, 0, streamId, payload));
+    }
+
+    /// <summary>Waits until the stream has ended (END_STREAM or RST_STREAM from the server).</summary>
+    public Task<RawHttp2Response> ResponseAsync(int streamId) => Pending(streamId).Completion.Task.WaitAsync(Timeout);
+
+    /// <summary>The response body a stream has received so far.</summary>
+    public byte[] ReceivedBody(int streamId) => Pending(streamId).BodySoFar();
+
+    /// <summary>Waits until the body received on a stream satisfies <paramref name="condition"/>; returns it.</summary>
+    public async Task<byte[]> WaitForBodyAsync(int streamId, Func<byte[], bool> condition, TimeSpan? timeout = null)
+    {
+        using var guard = new CancellationTokenSource(timeout ?? Timeout);
+        while (true)
+        {
+            var body = ReceivedBody(streamId);
+            if (condition(body))
+            {
+                return body;
+            }
+
+            await Task.Delay(20, guard.Token);
+        }
+    }
+
+    /// <summary>Closes the sending side of the connection (TCP FIN) and keeps reading.</summary>
+    public void ShutdownSend() => _tcp.Client.Shutdown(SocketShutdown.Send);
+
+    private static byte[] DataFrames(int streamId, byte[] data, bool endStream)
+    {
+        const int maxFrame = 16384;
+        var frames = new List<byte[]>();
+        for (var offset = 0; offset < data.Length || frames.Count == 0; offset += maxFrame)
+        {
+            var chunk = data[offset..Math.Min(data.Length, offset + maxFrame)];
+            var last = offset + maxFrame >= data.Length;
+            frames.Add(Http2Wire.Data(streamId, chunk, endStream && last));
+        }
+
+        return Http2Wire.Concat([.. frames]);
+    }
+
     public async ValueTask DisposeAsync()
     {
         _tcp.Dispose();
@@ -137,7 +199,7 @@ internal sealed class RawHttp2Client : IAsyncDisposable
                         block!.AddRange(payload);
                         break;
                     case Http2FrameType.Data:
-                        Pending(frame.StreamId).Body.AddRange(payload);
+                        Pending(frame.StreamId).Append(payload);
                         if (frame.Has(Http2FrameFlags.EndStream))
                         {
                             Pending(frame.StreamId).Complete(null);
@@ -194,12 +256,35 @@ internal sealed class RawHttp2Client : IAsyncDisposable
 
         public byte[]? Trailers { get; set; }
 
-        public List<byte> Body { get; } = [];
+        private List<byte> Body { get; } = [];
+
+        public void Append(byte[] data)
+        {
+            lock (Body)
+            {
+                Body.AddRange(data);
+            }
+        }
+
+        public byte[] BodySoFar()
+        {
+            lock (Body)
+            {
+                return [.. Body];
+            }
+        }
 
         public void Complete(int? resetCode) =>
-            Completion.TrySetResult(new RawHttp2Response(resetCode, Headers, [.. Body], Trailers));
+            Completion.TrySetResult(new RawHttp2Response(resetCode, Headers, BodySoFar(), Trailers));
     }
 }
 
 /// <summary>A response as <see cref="RawHttp2Client"/> saw it: reset with an error code, or header block, body and trailer block.</summary>
-internal sealed record RawHttp2Response(int? ResetCode, byte[]? Headers, byte[] Body, byte[]? Trailers);
+internal sealed record RawHttp2Response(int? ResetCode, byte[]? HeaderBlock, byte[] Body, byte[]? TrailerBlock)
+{
+    /// <summary>The response headers, decoded.</summary>
+    public HeaderList? Headers => HeaderBlock is null ? null : HeaderList.Decode(HeaderBlock);
+
+    /// <summary>The trailers, decoded.</summary>
+    public HeaderList? Trailers => TrailerBlock is null ? null : HeaderList.Decode(TrailerBlock);
+}

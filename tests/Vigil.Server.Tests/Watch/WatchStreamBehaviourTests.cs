@@ -2,7 +2,6 @@ using Google.Protobuf;
 using Grpc.Core;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Grpc;
 using Vigil.Server.Tests.Grpc;
 
 namespace Vigil.Server.Tests.Watch;
