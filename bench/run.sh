@@ -19,8 +19,8 @@ trap cleanup EXIT
 dotnet build bench/Vigil.Bench -c Release -nologo -clp:ErrorsOnly >/dev/null
 case "$target" in
   vigil)
-    dotnet build src/Vigil.Server -c Release -nologo -clp:ErrorsOnly >/dev/null
-    dotnet src/Vigil.Server/bin/Release/net10.0/Vigil.Server.dll --listen-client-urls "http://127.0.0.1:$port" \
+    dotnet build src/Vigil.Silo -c Release -nologo -clp:ErrorsOnly >/dev/null
+    dotnet src/Vigil.Silo/bin/Release/net10.0/Vigil.Silo.dll --listen-client-urls "http://127.0.0.1:$port" \
       --data-dir "$data" --log-level Warning ${VIGIL_ARGS:-} >"$data/server.log" 2>&1 &
     pid=$!
     label="Vigil (SQLite)"

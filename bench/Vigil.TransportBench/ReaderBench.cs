@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.IO.Pipelines;
-using Vigil.Server.Grpc.Http2;
+using Vigil.Silo.Grpc.Http2;
 
 namespace Vigil.TransportBench;
 

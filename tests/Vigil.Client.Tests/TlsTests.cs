@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Vigil.Client.Tests.Harness;
-using Vigil.Server.Hosting;
+using Vigil.Silo.Hosting;
 
 namespace Vigil.Client.Tests;
 
@@ -11,7 +11,7 @@ public sealed class TlsTests : IAsyncLifetime
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "vigil-client-tls-" + Guid.NewGuid().ToString("N")[..12]);
     private X509Certificate2? _certificate;
-    private VigilServer? _server;
+    private VigilSilo? _server;
     private string _url = string.Empty;
 
     public async Task InitializeAsync()
@@ -28,7 +28,7 @@ public sealed class TlsTests : IAsyncLifetime
         await File.WriteAllTextAsync(certFile, _certificate.ExportCertificatePem());
         await File.WriteAllTextAsync(keyFile, key.ExportPkcs8PrivateKeyPem());
         _url = $"https://127.0.0.1:{LoopbackPort.Next()}";
-        _server = await VigilServer.StartAsync(
+        _server = await VigilSilo.StartAsync(
             ["--listen-client-urls", _url, "--data-dir", _directory, "--cert-file", certFile, "--key-file", keyFile, "--log-level", "Warning"],
             CancellationToken.None);
     }

@@ -6,7 +6,7 @@ namespace Vigil.Client.Tests.Harness;
 
 /// <summary>
 /// A server in a child process: a real etcd 3.4 (<c>/usr/bin/etcd</c>) or a Vigil server
-/// (<c>dotnet Vigil.Server.dll</c>), on free loopback ports over a temp data folder. It can be
+/// (<c>dotnet Vigil.Silo.dll</c>), on free loopback ports over a temp data folder. It can be
 /// killed with SIGKILL, as a crash would, and started again over the same data. Disposing
 /// kills it and deletes the folder.
 /// </summary>
@@ -64,10 +64,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts a Vigil server process (the build's Vigil.Server.dll) and waits until it serves.</summary>
+    /// <summary>Starts a Vigil server process (the build's Vigil.Silo.dll) and waits until it serves.</summary>
     public static async Task<ServerProcess> StartVigilAsync()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Vigil.Server.dll");
+        var dll = Path.Combine(AppContext.BaseDirectory, "Vigil.Silo.dll");
         var server = new ServerProcess("vigil", (port, data) =>
         {
             var info = new ProcessStartInfo("dotnet");

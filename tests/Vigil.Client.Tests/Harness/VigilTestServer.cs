@@ -1,4 +1,4 @@
-using Vigil.Server.Hosting;
+using Vigil.Silo.Hosting;
 
 namespace Vigil.Client.Tests.Harness;
 
@@ -11,7 +11,7 @@ namespace Vigil.Client.Tests.Harness;
 internal sealed class VigilTestServer : IAsyncDisposable
 {
     private readonly string[] _extraArgs;
-    private VigilServer? _server;
+    private VigilSilo? _server;
 
     private VigilTestServer(string dataDirectory, bool ownsData, string[] extraArgs)
     {
@@ -26,7 +26,7 @@ internal sealed class VigilTestServer : IAsyncDisposable
 
     public string Url => $"http://127.0.0.1:{Port}";
 
-    public VigilServer Server => _server ?? throw new InvalidOperationException("The server is stopped.");
+    public VigilSilo Server => _server ?? throw new InvalidOperationException("The server is stopped.");
 
     private bool OwnsData { get; }
 
@@ -50,7 +50,7 @@ internal sealed class VigilTestServer : IAsyncDisposable
 
         Port = port;
         string[] args = ["--listen-client-urls", Url, "--data-dir", DataDirectory, "--log-level", "Warning", .. _extraArgs];
-        _server = await VigilServer.StartAsync(args, CancellationToken.None);
+        _server = await VigilSilo.StartAsync(args, CancellationToken.None);
     }
 
     /// <summary>Stops the server (graceful: open watch streams end with UNAVAILABLE); the data stays.</summary>

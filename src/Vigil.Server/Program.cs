@@ -1,3 +1,0 @@
-using Vigil.Server.Hosting;
-
-return await VigilServer.RunAsync(args);

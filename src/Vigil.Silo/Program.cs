@@ -1,0 +1,3 @@
+using Vigil.Silo.Hosting;
+
+return await VigilSilo.RunAsync(args);

@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vigil.Core;
+
+namespace Vigil.Silo.Services;
+
+/// <summary>
+/// The etcd v3 gRPC services a node serves (KV, Watch, Maintenance, Cluster, grpc health) as
+/// Grpc.AspNetCore services. The Lease and Auth services are not served: calls to them are
+/// answered "unknown service", as a server without them answers.
+/// </summary>
+internal static class EtcdServices
+{
+    /// <summary>
+    /// Registers the services over the node <paramref name="node"/> returns. They are created
+    /// on the first call; the node is not in the container, which would dispose it.
+    /// </summary>
+    public static void Add(IServiceCollection services, Func<VigilNode> node)
+    {
+        services.AddSingleton(_ => new KvService(node().KeySpace, node().Identity));
+        services.AddSingleton(provider => new WatchService(
+            node(), provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<ILogger<WatchService>>()));
+        services.AddSingleton(_ => new MaintenanceService(node()));
+        services.AddSingleton(_ => new ClusterService(node()));
+
+        // etcd reports the server ("") as SERVING for as long as it serves, and any other
+        // service name as unknown (NOT_FOUND); "" stands for every registered check.
+        services.AddGrpcHealthChecks().AddCheck("serving", () => HealthCheckResult.Healthy());
+    }
+
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<KvService>();
+        endpoints.MapGrpcService<WatchService>();
+        endpoints.MapGrpcService<MaintenanceService>();
+        endpoints.MapGrpcService<ClusterService>();
+        endpoints.MapGrpcHealthChecksService();
+    }
+}

@@ -1,0 +1,166 @@
+using Grpc.Core;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vigil.Core;
+using Vigil.Core.Watch;
+using Vigil.Protocol.Errors;
+using Vigil.Protocol.Etcdserverpb;
+
+namespace Vigil.Silo.Services;
+
+/// <summary>
+/// etcd's Watch service: one bidirectional call is one <see cref="WatchStream"/>. A receive
+/// loop turns requests into creates, cancels and progress requests; a send loop drains the
+/// stream's queue, writing every ready response before one flush.
+/// </summary>
+internal sealed partial class WatchService(VigilNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
+    : Protocol.Etcdserverpb.Watch.WatchBase
+{
+    // All but the last response of a batch are only buffered; the last one's write flushes them all.
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
+    private static readonly Metadata NoHeaders = [];
+
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    {
+        // Clients (etcdctl among them) send "hasleader: true"; this node always has one.
+        using var stream = node.Watches.OpenStream();
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            // The headers go out now, not with the first response: a client may wait for them
+            // before it treats the stream as open, and a create can wait for the feed first.
+            await context.WriteResponseHeadersAsync(NoHeaders);
+            var sending = SendAsync(stream, responseStream, ended.Token);
+            try
+            {
+                await ReceiveAsync(stream, requestStream, ended.Token);
+
+                // A half-closed request stream does not end the call (etcd 3.4): watchers keep
+                // receiving until the client cancels.
+                await sending;
+            }
+            finally
+            {
+                await ended.CancelAsync();
+                try
+                {
+                    await sending;
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+        catch (OperationCanceledException) when (Stopping(context))
+        {
+        }
+
+        if (Stopping(context))
+        {
+            // UNAVAILABLE makes etcd clients resume elsewhere.
+            throw EtcdErrors.Stopped;
+        }
+    }
+
+    // The server is stopping and the client is still there to be told.
+    private bool Stopping(ServerCallContext context) =>
+        lifetime.ApplicationStopping.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested;
+
+    private async Task ReceiveAsync(WatchStream stream, IAsyncStreamReader<WatchRequest> requests, CancellationToken cancellationToken)
+    {
+        while (await requests.MoveNext(cancellationToken))
+        {
+            var request = requests.Current;
+            switch (request.RequestUnionCase)
+            {
+                case WatchRequest.RequestUnionOneofCase.CreateRequest:
+                    await CatchUpForAsync(request.CreateRequest, cancellationToken);
+                    stream.Create(request.CreateRequest);
+                    break;
+                case WatchRequest.RequestUnionOneofCase.CancelRequest:
+                    stream.Cancel(request.CancelRequest.WatchId);
+                    break;
+                case WatchRequest.RequestUnionOneofCase.ProgressRequest:
+                    stream.RequestProgress();
+                    break;
+                default:
+                    // etcd ignores a request with nothing set.
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Before a watch starts, this node's feed must have applied what the client may already
+    /// have seen, on any node: the revision before its start revision (capped at the store's
+    /// revision, for starts in the future), or for a watch from "now" the store's revision.
+    /// Then its created reply, events and progress never show a revision lower than that.
+    /// </summary>
+    private async Task CatchUpForAsync(WatchCreateRequest create, CancellationToken cancellationToken)
+    {
+        long needed;
+        if (create.StartRevision > 0)
+        {
+            if (create.StartRevision - 1 <= node.Feed.AppliedRevision)
+            {
+                return;
+            }
+
+            needed = Math.Min(create.StartRevision - 1, await node.StoreRevisionAsync(cancellationToken));
+        }
+        else if (create.StartRevision == 0)
+        {
+            needed = await node.StoreRevisionAsync(cancellationToken);
+        }
+        else
+        {
+            return;
+        }
+
+        await node.EnsureAppliedAsync(needed, cancellationToken);
+    }
+
+    private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responses, CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await stream.WaitToReadAsync(cancellationToken))
+            {
+                // One response ahead: a write flushes only when nothing else is ready.
+                if (!stream.TryRead(out var response))
+                {
+                    continue;
+                }
+
+                while (true)
+                {
+                    var more = stream.TryRead(out var next);
+                    responses.WriteOptions = more ? Buffered : null;
+
+                    // No token: a canceled write resets the HTTP/2 stream, and the call's
+                    // status must still reach the client. A write blocked by a client that
+                    // does not read ends when that client or its connection goes.
+                    await responses.WriteAsync(response);
+                    if (!more)
+                    {
+                        break;
+                    }
+
+                    response = next!;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception error) when (error is IOException or InvalidOperationException)
+        {
+            LogSendFailed(error.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, "watch stream closed: " + error.Message));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Watch stream send failed: {Reason}")]
+    private partial void LogSendFailed(string reason);
+}

@@ -1,0 +1,151 @@
+using Vigil.Testing;
+
+namespace Vigil.Silo.Tests.Compatibility;
+
+/// <summary>
+/// A fixed sequence of etcdctl commands, played the same way against any server, producing a
+/// <see cref="Transcript"/>. Watches run as background etcdctl processes named by the
+/// scenario; reading a fixed number of their lines is what keeps the transcript
+/// deterministic (no sleeps: a line either arrives within the timeout or the transcript
+/// says it did not).
+/// </summary>
+internal sealed class Scenario
+{
+    /// <summary>How long to wait for expected watch output before recording that it did not come.</summary>
+    private static readonly TimeSpan WatchReadTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly List<Func<ScenarioRun, Task>> _steps = [];
+
+    /// <summary>etcdctl with these arguments, no stdin.</summary>
+    public Scenario Run(params string[] args) => Input(null, args);
+
+    /// <summary>etcdctl with these arguments and <paramref name="stdin"/> as its input (txn, put without value).</summary>
+    public Scenario Input(string? stdin, params string[] args)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command("etcdctl " + string.Join(' ', args.Select(Quote)), Abbreviate(stdin));
+            run.Transcript.Result(await run.Etcdctl.RunAsync(args, stdin, run.CancellationToken));
+        });
+        return this;
+    }
+
+    /// <summary>
+    /// etcdctl given the endpoint as a URL (<c>--endpoints=http://host:port</c>, as most
+    /// people write it) instead of host:port; some commands then dial that URL as it is.
+    /// </summary>
+    public Scenario RunWithUrlEndpoint(params string[] args)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command("etcdctl --endpoints=http://<address> " + string.Join(' ', args.Select(Quote)));
+            var etcdctl = new Etcdctl("http://" + run.Etcdctl.Endpoint, run.Etcdctl.Timeout);
+            run.Transcript.Result(await etcdctl.RunAsync(args, null, run.CancellationToken));
+        });
+        return this;
+    }
+
+    /// <summary>Starts <c>etcdctl args…</c> (a watch) in the background under <paramref name="name"/>.</summary>
+    public Scenario StartWatch(string name, params string[] args)
+    {
+        _steps.Add(run =>
+        {
+            run.Transcript.Command($"etcdctl {string.Join(' ', args.Select(Quote))} &  # {name}");
+            run.Watches.Add(name, run.Etcdctl.StartWatch(args));
+            return Task.CompletedTask;
+        });
+        return this;
+    }
+
+    /// <summary>Types a line into an interactive watch (<c>watch -i</c>).</summary>
+    public Scenario TypeInto(string name, string line)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command($"{name} < {line}");
+            await run.Watches[name].WriteLineAsync(line, run.CancellationToken);
+        });
+        return this;
+    }
+
+    /// <summary>Records the next <paramref name="count"/> stdout lines of a watch, or what arrived of them.</summary>
+    public Scenario ReadWatch(string name, int count)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command($"read {count} lines of {name}");
+            var lines = await run.Watches[name].ReadLinesAsync(count, WatchReadTimeout, run.CancellationToken);
+            run.Transcript.Lines(lines, count);
+        });
+        return this;
+    }
+
+    /// <summary>Kills a watch and records whatever it printed that was not read yet, and its stderr.</summary>
+    public Scenario KillWatch(string name)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command($"kill {name}");
+            var watch = run.Watches[name];
+            run.Watches.Remove(name);
+            var result = await watch.KillAsync();
+            await watch.DisposeAsync();
+            run.Transcript.Result(result);
+        });
+        return this;
+    }
+
+    /// <summary>Waits for a watch to end by itself (a canceled watch) and records its exit code, output and stderr.</summary>
+    public Scenario AwaitWatchExit(string name)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command($"wait for {name} to exit");
+            var watch = run.Watches[name];
+            run.Watches.Remove(name);
+            var result = await watch.WaitForExitAsync(WatchReadTimeout, run.CancellationToken);
+            await watch.DisposeAsync();
+            run.Transcript.Result(result);
+        });
+        return this;
+    }
+
+    /// <summary>Plays every step against <paramref name="endpoint"/> and returns the raw transcript.</summary>
+    public async Task<string> PlayAsync(string endpoint, CancellationToken cancellationToken)
+    {
+        var run = new ScenarioRun(new Etcdctl(endpoint), cancellationToken);
+        try
+        {
+            foreach (var step in _steps)
+            {
+                await step(run);
+            }
+        }
+        finally
+        {
+            foreach (var watch in run.Watches.Values)
+            {
+                await watch.DisposeAsync();
+            }
+        }
+
+        return run.Transcript.ToString();
+    }
+
+    private static string Quote(string arg) =>
+        arg.Length == 0 ? "\"\"" : arg.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'') ? "'" + arg + "'" : arg;
+
+    private static string? Abbreviate(string? stdin) =>
+        stdin is { Length: > 2000 } ? $"({stdin.Length} characters: {stdin[..40]}...)" : stdin;
+
+    private sealed class ScenarioRun(Etcdctl etcdctl, CancellationToken cancellationToken)
+    {
+        public Etcdctl Etcdctl { get; } = etcdctl;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public Transcript Transcript { get; } = new();
+
+        public Dictionary<string, EtcdctlWatch> Watches { get; } = [];
+    }
+}

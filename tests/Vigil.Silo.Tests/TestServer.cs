@@ -1,0 +1,57 @@
+using System.Net;
+using System.Net.Sockets;
+using Vigil.Silo.Hosting;
+
+namespace Vigil.Silo.Tests;
+
+/// <summary>
+/// A real Vigil server in this process: Kestrel on a free loopback port, the embedded
+/// SQLite store in a temp directory. Clients reach it over real HTTP/2.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    private readonly string _directory;
+
+    private TestServer(VigilSilo server, string directory, int port)
+    {
+        Server = server;
+        _directory = directory;
+        Port = port;
+        Address = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public VigilSilo Server { get; }
+
+    public int Port { get; }
+
+    public Uri Address { get; }
+
+    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, params string[] args)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "vigil-server-" + Guid.NewGuid().ToString("N")[..12]);
+        var port = FreePort();
+        var server = await VigilSilo.StartAsync(
+            ["--listen-client-urls", $"http://127.0.0.1:{port}", "--data-dir", directory, "--log-level", "Warning", .. args],
+            CancellationToken.None,
+            settings);
+        return new TestServer(server, directory, port);
+    }
+
+    public RawConnection Connect() => new(Address);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
