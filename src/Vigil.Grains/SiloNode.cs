@@ -25,6 +25,7 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     private readonly SiloFeed _feed;
     private readonly SiloAddress _silo;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly HashSet<string> _dutiesHere = [];
     private Task _duties = Task.CompletedTask;
 
     public SiloNode(
@@ -49,6 +50,21 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
 
     public WatchHub Watches { get; }
 
+    /// <summary>The cluster-wide duties, each run by one grain somewhere in the cluster.</summary>
+    public static IReadOnlyList<string> Duties { get; } = [Cluster.AutoCompactionGrain.Duty];
+
+    /// <summary>Cluster-wide duties whose grain is active on this silo now (for metrics and tests).</summary>
+    public IReadOnlyCollection<string> DutiesHere
+    {
+        get
+        {
+            lock (_dutiesHere)
+            {
+                return [.. _dutiesHere];
+            }
+        }
+    }
+
     /// <summary>The last revision this silo's watch hub has been handed.</summary>
     public long AppliedRevision => _feed.AppliedRevision;
 
@@ -72,6 +88,22 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     }
 
     private Member Self => new(Identity.MemberId, Identity.Name, [.. Identity.ClientUrls], _silo);
+
+    /// <summary>A duty grain became active (true) or stopped (false) on this silo.</summary>
+    internal void SetDutyHere(string duty, bool active)
+    {
+        lock (_dutiesHere)
+        {
+            if (active)
+            {
+                _dutiesHere.Add(duty);
+            }
+            else
+            {
+                _dutiesHere.Remove(duty);
+            }
+        }
+    }
 
     public void Participate(ISiloLifecycle lifecycle)
     {

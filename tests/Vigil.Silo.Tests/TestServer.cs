@@ -1,12 +1,10 @@
-using System.Net;
-using System.Net.Sockets;
 using Vigil.Silo.Hosting;
 
 namespace Vigil.Silo.Tests;
 
 /// <summary>
-/// A real Vigil server in this process: Kestrel on a free loopback port, the embedded
-/// SQLite store in a temp directory. Clients reach it over real HTTP/2.
+/// A real Vigil silo in this process: Kestrel and Orleans on free loopback ports, the
+/// embedded SQLite store in a temp directory. Clients reach it over real HTTP/2.
 /// </summary>
 public sealed class TestServer : IAsyncDisposable
 {
@@ -31,7 +29,14 @@ public sealed class TestServer : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "vigil-server-" + Guid.NewGuid().ToString("N")[..12]);
         var port = FreePort();
         var server = await VigilSilo.StartAsync(
-            ["--listen-client-urls", $"http://127.0.0.1:{port}", "--data-dir", directory, "--log-level", "Warning", .. args],
+            [
+                "--listen-client-urls", $"http://127.0.0.1:{port}",
+                "--listen-peer-urls", $"http://127.0.0.1:{FreePort()}",
+                "--listen-gateway-urls", $"http://127.0.0.1:{FreePort()}",
+                "--data-dir", directory,
+                "--log-level", "Warning",
+                .. args,
+            ],
             CancellationToken.None,
             settings);
         return new TestServer(server, directory, port);
@@ -48,10 +53,5 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => Vigil.Testing.FreePort.Next();
 }

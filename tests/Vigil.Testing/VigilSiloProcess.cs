@@ -29,6 +29,8 @@ public sealed class VigilSiloProcess : IServerProcess
         _extraArgs = extraArgs;
         Name = name;
         Port = FreePort.Next();
+        PeerPort = FreePort.Next();
+        GatewayPort = FreePort.Next();
         _root = Path.Combine(Path.GetTempPath(), "vigil-server-" + Guid.NewGuid().ToString("N")[..12]);
     }
 
@@ -36,6 +38,12 @@ public sealed class VigilSiloProcess : IServerProcess
 
     /// <summary>The client port; the same across restarts.</summary>
     public int Port { get; }
+
+    /// <summary>The silo-to-silo port (--listen-peer-urls); the same across restarts.</summary>
+    public int PeerPort { get; }
+
+    /// <summary>The Orleans gateway port (--listen-gateway-urls); the same across restarts.</summary>
+    public int GatewayPort { get; }
 
     public string Endpoint => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
@@ -177,6 +185,8 @@ public sealed class VigilSiloProcess : IServerProcess
             "--listen-client-urls", ClientUrl,
             "--data-dir", DataDirectory,
             "--name", Name,
+            "--listen-peer-urls", "http://127.0.0.1:" + PeerPort.ToString(CultureInfo.InvariantCulture),
+            "--listen-gateway-urls", "http://127.0.0.1:" + GatewayPort.ToString(CultureInfo.InvariantCulture),
             .. _extraArgs,
         ];
         var environment = new Dictionary<string, string?>

@@ -25,6 +25,7 @@ internal sealed partial class AutoCompactionGrain(
         {
             var compactor = new AutoCompactor(node.KeySpace, settings, loggers.CreateLogger<AutoCompactor>());
             _running = Task.Run(() => RunAsync(compactor), CancellationToken.None);
+            node.SetDutyHere(Duty, active: true);
             LogStarted(settings.Mode);
         }
 
@@ -38,8 +39,12 @@ internal sealed partial class AutoCompactionGrain(
         return Task.CompletedTask;
     }
 
+    /// <summary>The duty's name in metrics.</summary>
+    public const string Duty = "auto-compaction";
+
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        node.SetDutyHere(Duty, active: false);
         await _stopping.CancelAsync();
         await _running;
         _stopping.Dispose();

@@ -16,6 +16,10 @@ public static class CommandLine
         ["--advertise-client-urls"] = "Vigil:AdvertiseClientUrls",
         ["--listen-metrics-urls"] = "Vigil:ListenMetricsUrls",
         ["--store"] = "Vigil:Store",
+        ["--listen-peer-urls"] = "Vigil:ListenPeerUrls",
+        ["--listen-gateway-urls"] = "Vigil:ListenGatewayUrls",
+        ["--cluster-id"] = "Vigil:ClusterId",
+        ["--key-range-splits"] = "Vigil:KeyRangeSplits",
         ["--max-request-bytes"] = "Vigil:MaxRequestBytes",
         ["--max-txn-ops"] = "Vigil:MaxTxnOps",
         ["--max-concurrent-streams"] = "Vigil:MaxConcurrentStreams",
@@ -31,13 +35,23 @@ public static class CommandLine
     public const string Usage = """
         Usage: Vigil.Silo [flags]
 
+        A Vigil silo: an Orleans silo that serves etcd v3 clients. Alone it keeps its history
+        in an embedded SQLite file; with --store naming a PostgreSQL database, every silo given
+        the same store and --cluster-id joins one cluster.
+
         Flags (etcd's names where etcd has the same setting; also settable in appsettings.json
         under "Vigil"):
-          --name <name>                      node name (default "default")
+          --name <name>                      member name (default "default")
           --data-dir <dir>                   directory of the embedded SQLite store (default "data")
-          --store <connection string>        PostgreSQL connection string; absent = embedded SQLite
-          --listen-client-urls <urls>        comma-separated client URLs (default http://127.0.0.1:2379)
-          --advertise-client-urls <urls>     client URLs other nodes and MemberList report
+          --store <connection string>        PostgreSQL connection string (history and cluster
+                                             membership); absent = embedded SQLite, one silo
+          --listen-client-urls <urls>        comma-separated etcd client URLs (default http://127.0.0.1:2379)
+          --advertise-client-urls <urls>     client URLs MemberList reports (default: the listen URLs)
+          --listen-peer-urls <url>           silo-to-silo endpoint (default http://127.0.0.1:2380)
+          --listen-gateway-urls <url>        Orleans gateway for Orleans clients (default http://127.0.0.1:30000)
+          --cluster-id <id>                  Orleans ClusterId and ServiceId (default "vigil")
+          --key-range-splits <keys>          comma-separated split keys of the key-range grains
+                                             (default none: one range); the same on every silo
           --listen-metrics-urls <urls>       extra HTTP/1.1 URLs for /health, /version, /metrics
           --max-request-bytes <n>            largest write request (default 1572864)
           --max-txn-ops <n>                  most ops per txn (default 128)

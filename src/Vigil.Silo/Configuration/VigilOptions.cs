@@ -35,6 +35,32 @@ public sealed class VigilOptions
     /// </summary>
     public string? Store { get; set; }
 
+    /// <summary>
+    /// The silo-to-silo endpoint (etcd's --listen-peer-urls, which is where etcd's members
+    /// talk to each other too): one http:// URL with an IP address (or localhost) and a port.
+    /// Default http://127.0.0.1:2380.
+    /// </summary>
+    public string ListenPeerUrls { get; set; } = "http://127.0.0.1:2380";
+
+    /// <summary>
+    /// The Orleans gateway that Orleans clients connect to: one http:// URL with an IP address
+    /// (or localhost) and a port. Default http://127.0.0.1:30000, Orleans' usual gateway port.
+    /// </summary>
+    public string ListenGatewayUrls { get; set; } = "http://127.0.0.1:30000";
+
+    /// <summary>
+    /// The Orleans cluster this silo joins (its ClusterId and ServiceId): silos with the same
+    /// ID over the same store form one cluster, and Orleans clients name it. Default "vigil".
+    /// </summary>
+    public string ClusterId { get; set; } = "vigil";
+
+    /// <summary>
+    /// Comma-separated keys that cut the key space into key ranges, each with its own feed and
+    /// history grain (e.g. "/m,/t" makes three). Every silo of a cluster must use the same.
+    /// Default none: one range.
+    /// </summary>
+    public string? KeyRangeSplits { get; set; }
+
     /// <summary>Largest write request in bytes (etcd's --max-request-bytes). Default 1.5 MiB.</summary>
     public int MaxRequestBytes { get; set; } = 1_572_864;
 
@@ -117,6 +143,22 @@ public sealed class VigilOptions
     public IReadOnlyList<Uri> GetAdvertiseClientUrls() =>
         string.IsNullOrWhiteSpace(AdvertiseClientUrls) ? GetListenClientUrls() : ParseUrls(AdvertiseClientUrls, "--advertise-client-urls");
 
+    public System.Net.IPEndPoint GetPeerEndpoint() => SingleEndpoint(ListenPeerUrls, "--listen-peer-urls");
+
+    public System.Net.IPEndPoint GetGatewayEndpoint() => SingleEndpoint(ListenGatewayUrls, "--listen-gateway-urls");
+
+    public Core.Feed.KeyRangeSplits GetKeyRangeSplits()
+    {
+        try
+        {
+            return Core.Feed.KeyRangeSplits.Parse(KeyRangeSplits);
+        }
+        catch (ArgumentException error)
+        {
+            throw new OptionsException("--key-range-splits: " + error.Message);
+        }
+    }
+
     public IReadOnlyList<Uri> GetListenMetricsUrls() =>
         string.IsNullOrWhiteSpace(ListenMetricsUrls) ? [] : ParseUrls(ListenMetricsUrls, "--listen-metrics-urls");
 
@@ -127,6 +169,19 @@ public sealed class VigilOptions
         GetAdvertiseClientUrls();
         GetListenMetricsUrls();
         GetWatchProgressNotifyInterval();
+        var peer = GetPeerEndpoint();
+        var gateway = GetGatewayEndpoint();
+        if (peer.Port == gateway.Port && (peer.Address.Equals(gateway.Address) || peer.Address.Equals(System.Net.IPAddress.Any) || gateway.Address.Equals(System.Net.IPAddress.Any)))
+        {
+            throw new OptionsException("--listen-peer-urls and --listen-gateway-urls need different ports");
+        }
+
+        GetKeyRangeSplits();
+        if (string.IsNullOrWhiteSpace(ClusterId))
+        {
+            throw new OptionsException("--cluster-id must not be empty");
+        }
+
         ConfigureAutoCompaction(new Core.Compaction.AutoCompactionOptions());
         if (MaxRequestBytes <= 0)
         {
@@ -152,6 +207,32 @@ public sealed class VigilOptions
         {
             throw new OptionsException("--cert-file and --key-file go together");
         }
+    }
+
+    /// <summary>
+    /// A silo binds and advertises one concrete address per endpoint: an http:// URL with an
+    /// IP address or localhost, and a port.
+    /// </summary>
+    private static System.Net.IPEndPoint SingleEndpoint(string value, string flag)
+    {
+        var urls = ParseUrls(value, flag);
+        if (urls.Count != 1 || urls[0].Scheme != "http")
+        {
+            throw new OptionsException($"{flag} takes one http:// URL (Orleans' own protocol, no TLS), not '{value}'");
+        }
+
+        var host = urls[0].Host.Trim('[', ']');
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, urls[0].Port);
+        }
+
+        if (!System.Net.IPAddress.TryParse(host, out var address) || address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any))
+        {
+            throw new OptionsException($"{flag}: '{host}' must be the IP address other silos and clients reach this silo at (or localhost)");
+        }
+
+        return new System.Net.IPEndPoint(address, urls[0].Port);
     }
 
     private static List<Uri> ParseUrls(string value, string flag)

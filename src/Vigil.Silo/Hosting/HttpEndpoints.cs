@@ -3,7 +3,7 @@ using System.Text;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Vigil.Core;
+using Vigil.Grains;
 
 namespace Vigil.Silo.Hosting;
 
@@ -14,7 +14,7 @@ namespace Vigil.Silo.Hosting;
 /// </summary>
 internal static class HttpEndpoints
 {
-    public static void Map(WebApplication app, VigilNode node)
+    public static void Map(WebApplication app, SiloNode node)
     {
         app.MapGet("/health", async (HttpContext context) =>
         {
@@ -33,29 +33,26 @@ internal static class HttpEndpoints
         app.MapGet("/metrics", () => Results.Text(Metrics(node), "text/plain; version=0.0.4"));
     }
 
-    private static string Metrics(VigilNode node)
+    private static string Metrics(SiloNode node)
     {
         var counts = node.Watches.Counts;
-        var writes = node.Sequencer;
         var text = new StringBuilder();
-        Gauge(text, "vigil_feed_applied_revision", "Last revision handed to this node's watchers.", node.Feed.AppliedRevision);
-        Counter(text, "vigil_sequencer_commits_total", "Store transactions committed by this node's sequencer.", writes.CommittedBatches);
-        Counter(text, "vigil_sequencer_writes_total", "Write requests applied by this node's sequencer.", writes.AppliedWrites);
-        Gauge(text, "vigil_watch_streams", "Open watch streams on this node.", counts.Streams);
-        text.Append("# HELP vigil_watchers Watchers on this node by state.\n# TYPE vigil_watchers gauge\n");
+        Gauge(text, "vigil_feed_applied_revision", "Last revision handed to this silo's watchers.", node.AppliedRevision);
+        Gauge(text, "vigil_watch_streams", "Open watch streams on this silo.", counts.Streams);
+        text.Append("# HELP vigil_watchers Watchers on this silo by state.\n# TYPE vigil_watchers gauge\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"synced\"}} {counts.Synced}\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"unsynced\"}} {counts.Unsynced}\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"victim\"}} {counts.Victims}\n");
-        if (node.AutoCompaction is { } duty)
+        text.Append("# HELP vigil_duty_held Whether a cluster-wide duty runs on this silo.\n# TYPE vigil_duty_held gauge\n");
+        var here = node.DutiesHere;
+        foreach (var duty in SiloNode.Duties)
         {
-            text.Append(CultureInfo.InvariantCulture, $"# HELP vigil_duty_held Whether this node runs a cluster-wide duty.\n# TYPE vigil_duty_held gauge\nvigil_duty_held{{duty=\"{duty.Duty}\"}} {(duty.IsHeld ? 1 : 0)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"vigil_duty_held{{duty=\"{duty}\"}} {(here.Contains(duty) ? 1 : 0)}\n");
         }
+
         return text.ToString();
     }
 
     private static void Gauge(StringBuilder text, string name, string help, long value) =>
         text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
-
-    private static void Counter(StringBuilder text, string name, string help, long value) =>
-        text.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
 }

@@ -7,11 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Vigil.Core;
-using Vigil.Core.Cluster;
 using Vigil.Core.Storage;
-using Vigil.Core.Storage.Postgres;
-using Vigil.Core.Storage.Sqlite;
+using Vigil.Grains;
+using Vigil.Grains.Storage;
 using Vigil.Silo.Configuration;
 using Vigil.Silo.Grpc;
 using Vigil.Silo.Services;
@@ -19,28 +17,32 @@ using Vigil.Silo.Services;
 namespace Vigil.Silo.Hosting;
 
 /// <summary>
-/// Builds and runs a Vigil node: configuration (appsettings.json, then environment, then
-/// etcd-style flags), the store, the engine, Kestrel listeners and the gRPC services.
+/// Builds and runs a Vigil silo: configuration (appsettings.json, then environment, then
+/// etcd-style flags), the Orleans silo with Vigil's grains and engine, Kestrel listeners and
+/// the etcd gRPC services, all in one process.
 /// </summary>
 public sealed class VigilSilo : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private VigilSilo(WebApplication app, VigilNode node, VigilOptions options)
+    private VigilSilo(WebApplication app, SiloNode node, VigilOptions options)
     {
         _app = app;
         Node = node;
         Options = options;
     }
 
-    public VigilNode Node { get; }
+    public SiloNode Node { get; }
 
     public VigilOptions Options { get; }
+
+    /// <summary>This process's service provider (the silo's), for tests that reach into Orleans.</summary>
+    public IServiceProvider Services => _app.Services;
 
     /// <summary>Completes when the host has stopped (Ctrl-C, SIGTERM or <see cref="StopAsync"/>).</summary>
     public Task Completion => _app.WaitForShutdownAsync();
 
-    /// <summary>Runs a server until it is stopped; returns the process exit code.</summary>
+    /// <summary>Runs a silo until it is stopped; returns the process exit code.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
         if (CommandLine.WantsHelp(args))
@@ -49,34 +51,34 @@ public sealed class VigilSilo : IAsyncDisposable
             return 0;
         }
 
-        VigilSilo server;
+        VigilSilo silo;
         try
         {
-            server = await StartAsync(args, CancellationToken.None);
+            silo = await StartAsync(args, CancellationToken.None);
         }
         catch (OptionsException error)
         {
             await Console.Error.WriteLineAsync($"vigil: {error.Message}\nRun with --help for the flags.");
             return 2;
         }
-        catch (Exception error) when (error is StoreUnavailableException or IOException)
+        catch (Exception error) when (CannotStart(error) is { } reason)
         {
-            await Console.Error.WriteLineAsync($"vigil: cannot start: {error.Message}");
+            await Console.Error.WriteLineAsync($"vigil: cannot start: {reason}");
             return 1;
         }
 
-        await using (server)
+        await using (silo)
         {
-            await server.Completion;
+            await silo.Completion;
         }
 
         return 0;
     }
 
     /// <summary>
-    /// Starts a server and returns once it listens. <paramref name="settings"/> are extra
-    /// configuration entries (as in appsettings.json, e.g. "Vigil:Engine:Watch:SyncInterval"),
-    /// below the flags in precedence.
+    /// Starts a silo and returns once it is part of its cluster and listens for clients.
+    /// <paramref name="settings"/> are extra configuration entries (as in appsettings.json,
+    /// e.g. "Vigil:Engine:Watch:SyncInterval"), below the flags in precedence.
     /// </summary>
     public static async Task<VigilSilo> StartAsync(
         string[] args, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string?>>? settings = null)
@@ -96,6 +98,7 @@ public sealed class VigilSilo : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(overrides);
         var options = builder.Configuration.GetSection(VigilOptions.Section).Get<VigilOptions>() ?? new VigilOptions();
         options.Validate();
+        CheckStore(options);
 
         var transport = builder.Configuration.GetSection("Vigil:Transport").Get<GrpcTransportOptions>() ?? new GrpcTransportOptions();
         transport.MaxConcurrentStreams = (uint)Math.Min(options.MaxConcurrentStreams, uint.MaxValue);
@@ -115,36 +118,11 @@ public sealed class VigilSilo : IAsyncDisposable
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + (512 * 1024) });
-
-        // The services are created on the first call, which comes only once the node below has
-        // started: the app is built first because the node logs through the app's loggers.
-        VigilNode? started = null;
-        EtcdServices.Add(builder.Services, () => started ?? throw new InvalidOperationException("The node has not started yet."));
+        EtcdServices.Add(builder.Services);
+        builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, builder.Configuration));
 
         var app = builder.Build();
-        var loggers = app.Services.GetRequiredService<ILoggerFactory>();
-        var (store, cluster, storeIdentity) = OpenStore(options, loggers);
-        var identity = new MemberIdentity(options.Name, storeIdentity, options.GetAdvertiseClientUrls());
-        var nodeOptions = builder.Configuration.GetSection("Vigil:Engine").Get<VigilNodeOptions>() ?? new VigilNodeOptions();
-        nodeOptions.KeySpace.MaxRequestBytes = options.MaxRequestBytes;
-        nodeOptions.KeySpace.MaxTxnOps = options.MaxTxnOps;
-        nodeOptions.Watch.FragmentBytes = options.MaxRequestBytes + (512 * 1024);
-        nodeOptions.Watch.ProgressNotifyInterval = options.GetWatchProgressNotifyInterval();
-        options.ConfigureAutoCompaction(nodeOptions.AutoCompaction);
-
-        VigilNode node;
-        try
-        {
-            node = await VigilNode.StartAsync(store, cluster, identity, nodeOptions, loggers, cancellationToken);
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            await store.DisposeAsync();
-            throw;
-        }
-
-        started = node;
+        var node = app.Services.GetRequiredService<SiloNode>();
         app.UseRouting();
         app.UseGrpcGoStatuses();
         EtcdServices.Map(app);
@@ -152,18 +130,25 @@ public sealed class VigilSilo : IAsyncDisposable
 
         try
         {
+            if (!string.IsNullOrWhiteSpace(options.Store))
+            {
+                // Orleans' membership provider reads its statements from the database.
+                await OrleansTables.EnsureClusteringAsync(options.Store, cancellationToken);
+            }
+
+            // The silo starts first (the store opens, the silo joins its cluster); the etcd
+            // listeners open once it is active.
             await app.StartAsync(cancellationToken);
         }
         catch
         {
-            await node.DisposeAsync();
             await app.DisposeAsync();
             throw;
         }
 
         app.Logger.LogInformation(
-            "Vigil {Name} serving clients on {Urls} with the {Store} store at revision {Revision}",
-            options.Name, options.ListenClientUrls, store.Kind, node.Feed.AppliedRevision);
+            "Vigil {Name} serving etcd clients on {Urls}, Orleans gateway on {Gateway}, cluster {Cluster}, {Store} store at revision {Revision}",
+            options.Name, options.ListenClientUrls, options.ListenGatewayUrls, options.ClusterId, node.Store.Kind, node.AppliedRevision);
         return new VigilSilo(app, node, options);
     }
 
@@ -172,33 +157,41 @@ public sealed class VigilSilo : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
-        await Node.DisposeAsync();
         await _app.DisposeAsync();
     }
 
-    private static (IRevisionStore Store, IClusterStore Cluster, string Identity) OpenStore(VigilOptions options, ILoggerFactory loggers)
+    private static void CheckStore(VigilOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.Store))
         {
-            var path = Path.GetFullPath(Path.Combine(options.DataDir, "vigil.db"));
-            var sqlite = new SqliteRevisionStore(new SqliteStoreOptions { Path = path }, loggers.CreateLogger<SqliteRevisionStore>());
-            return (sqlite, new LocalClusterStore(), "sqlite:" + path);
+            return;
         }
 
-        NpgsqlConnectionStringBuilder connection;
         try
         {
-            connection = new NpgsqlConnectionStringBuilder(options.Store);
+            _ = new NpgsqlConnectionStringBuilder(options.Store);
         }
         catch (ArgumentException error)
         {
             throw new OptionsException("--store is not a PostgreSQL connection string: " + error.Message);
         }
+    }
 
-        var postgres = new PostgresStoreOptions { ConnectionString = options.Store };
-        var store = new PostgresRevisionStore(postgres, loggers.CreateLogger<PostgresRevisionStore>());
-        var cluster = new PostgresClusterStore(postgres, loggers.CreateLogger<PostgresClusterStore>());
-        return (store, cluster, $"postgres:{connection.Host}:{connection.Port}/{connection.Database}");
+    /// <summary>The reason a start failed for a cause outside the program (store unreachable, port taken), if that is what happened.</summary>
+    private static string? CannotStart(Exception error)
+    {
+        for (var inner = error; inner is not null; inner = inner.InnerException)
+        {
+            switch (inner)
+            {
+                case StoreUnavailableException or IOException or NpgsqlException or System.Net.Sockets.SocketException:
+                    return inner.Message;
+                case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
+                    return CannotStart(aggregate.InnerExceptions[0]);
+            }
+        }
+
+        return null;
     }
 
     private static IPAddress ResolveAddress(Uri url)

@@ -1,26 +1,26 @@
 using Grpc.Core;
-using Vigil.Core;
+using Vigil.Grains;
 using Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Silo.Services;
 
 /// <summary>
-/// etcd's Cluster service. Vigil nodes are not raft members: a node is a member while it
-/// runs and sends heartbeats, so MemberList reports the live nodes of the shared store and
-/// the add/remove/update/promote calls answer UNIMPLEMENTED.
+/// etcd's Cluster service. Vigil's members are the cluster's active silos, not raft members:
+/// MemberList reports them with their client URLs, and the add/remove/update/promote calls
+/// answer UNIMPLEMENTED (membership is Orleans', silos join by starting).
 /// </summary>
-internal sealed class ClusterService(VigilNode node) : Cluster.ClusterBase
+internal sealed class ClusterService(SiloNode node) : Cluster.ClusterBase
 {
     public override async Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {
-        IReadOnlyList<Core.Cluster.MemberRecord> members;
+        IReadOnlyList<GrainInterfaces.Cluster.Member> members;
         try
         {
-            members = await node.Membership.ListAsync(context.CancellationToken);
+            members = await node.ListMembersAsync().WaitAsync(context.CancellationToken);
         }
-        catch (Core.Storage.StoreUnavailableException error)
+        catch (Exception error) when (error is OrleansException or TimeoutException)
         {
-            throw Protocol.Errors.EtcdErrors.StoreUnavailable(error.Message);
+            throw new RpcException(new Status(StatusCode.Unavailable, "vigil: member list unavailable: " + error.Message));
         }
 
         // etcd leaves the revision out of MemberList headers.

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Vigil.Core;
+using Vigil.Grains;
 
 namespace Vigil.Silo.Services;
 
@@ -15,17 +15,17 @@ namespace Vigil.Silo.Services;
 /// </summary>
 internal static class EtcdServices
 {
-    /// <summary>
-    /// Registers the services over the node <paramref name="node"/> returns. They are created
-    /// on the first call; the node is not in the container, which would dispose it.
-    /// </summary>
-    public static void Add(IServiceCollection services, Func<VigilNode> node)
+    /// <summary>Registers the services over this silo's <see cref="SiloNode"/>.</summary>
+    public static void Add(IServiceCollection services)
     {
-        services.AddSingleton(_ => new KvService(node().KeySpace, node().Identity));
-        services.AddSingleton(provider => new WatchService(
-            node(), provider.GetRequiredService<IHostApplicationLifetime>(), provider.GetRequiredService<ILogger<WatchService>>()));
-        services.AddSingleton(_ => new MaintenanceService(node()));
-        services.AddSingleton(_ => new ClusterService(node()));
+        services.AddSingleton(provider =>
+        {
+            var node = provider.GetRequiredService<SiloNode>();
+            return new KvService(node.KeySpace, node.Identity);
+        });
+        services.AddSingleton<WatchService>();
+        services.AddSingleton<MaintenanceService>();
+        services.AddSingleton<ClusterService>();
 
         // etcd reports the server ("") as SERVING for as long as it serves, and any other
         // service name as unknown (NOT_FOUND); "" stands for every registered check.

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Vigil.Core;
+using Vigil.Grains;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Silo.Hosting;
 
@@ -11,7 +11,7 @@ namespace Vigil.Silo.Services;
 /// the store manages its own space). Snapshot, Hash, HashKV and MoveLeader answer
 /// UNIMPLEMENTED.
 /// </summary>
-internal sealed class MaintenanceService(VigilNode node) : Maintenance.MaintenanceBase
+internal sealed class MaintenanceService(SiloNode node) : Maintenance.MaintenanceBase
 {
     public override async Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {

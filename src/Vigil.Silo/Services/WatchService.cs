@@ -1,8 +1,8 @@
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Vigil.Core;
 using Vigil.Core.Watch;
+using Vigil.Grains;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
 
@@ -13,7 +13,7 @@ namespace Vigil.Silo.Services;
 /// loop turns requests into creates, cancels and progress requests; a send loop drains the
 /// stream's queue, writing every ready response before one flush.
 /// </summary>
-internal sealed partial class WatchService(VigilNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
+internal sealed partial class WatchService(SiloNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
     : Protocol.Etcdserverpb.Watch.WatchBase
 {
     // All but the last response of a batch are only buffered; the last one's write flushes them all.
@@ -102,7 +102,7 @@ internal sealed partial class WatchService(VigilNode node, IHostApplicationLifet
         long needed;
         if (create.StartRevision > 0)
         {
-            if (create.StartRevision - 1 <= node.Feed.AppliedRevision)
+            if (create.StartRevision - 1 <= node.AppliedRevision)
             {
                 return;
             }

@@ -68,10 +68,21 @@ internal sealed class ServerProcess : IAsyncDisposable
     public static async Task<ServerProcess> StartVigilAsync()
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "Vigil.Silo.dll");
+        var peerPort = LoopbackPort.Next();
+        var gatewayPort = LoopbackPort.Next();
         var server = new ServerProcess("vigil", (port, data) =>
         {
             var info = new ProcessStartInfo("dotnet");
-            foreach (var arg in new[] { dll, "--listen-client-urls", $"http://127.0.0.1:{port}", "--data-dir", data, "--log-level", "Warning" })
+            string[] args =
+            [
+                dll,
+                "--listen-client-urls", $"http://127.0.0.1:{port}",
+                "--listen-peer-urls", $"http://127.0.0.1:{peerPort}",
+                "--listen-gateway-urls", $"http://127.0.0.1:{gatewayPort}",
+                "--data-dir", data,
+                "--log-level", "Warning",
+            ];
+            foreach (var arg in args)
             {
                 info.ArgumentList.Add(arg);
             }

@@ -20,6 +20,9 @@ internal sealed class VigilTestServer : IAsyncDisposable
         _extraArgs = extraArgs;
     }
 
+    private int? _peerPort;
+    private int? _gatewayPort;
+
     public string DataDirectory { get; }
 
     public int Port { get; private set; }
@@ -49,7 +52,17 @@ internal sealed class VigilTestServer : IAsyncDisposable
         }
 
         Port = port;
-        string[] args = ["--listen-client-urls", Url, "--data-dir", DataDirectory, "--log-level", "Warning", .. _extraArgs];
+        _peerPort ??= LoopbackPort.Next();
+        _gatewayPort ??= LoopbackPort.Next();
+        string[] args =
+        [
+            "--listen-client-urls", Url,
+            "--listen-peer-urls", $"http://127.0.0.1:{_peerPort}",
+            "--listen-gateway-urls", $"http://127.0.0.1:{_gatewayPort}",
+            "--data-dir", DataDirectory,
+            "--log-level", "Warning",
+            .. _extraArgs,
+        ];
         _server = await VigilSilo.StartAsync(args, CancellationToken.None);
     }
 

@@ -4,10 +4,10 @@ using Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Core.Tests.Compaction;
 
-/// <summary>etcd's two auto-compaction modes, run as the node's duty over a real SQLite store.</summary>
+/// <summary>etcd's two auto-compaction modes over a real SQLite store.</summary>
 public sealed class AutoCompactorTests
 {
-    private static async Task<long> PutAsync(VigilNode node, int count)
+    private static async Task<long> PutAsync(TestNode node, int count)
     {
         long revision = 0;
         for (var i = 0; i < count; i++)
@@ -20,7 +20,7 @@ public sealed class AutoCompactorTests
         return revision;
     }
 
-    private static async Task<long> CompactRevisionEventuallyAsync(VigilNode node, long expected)
+    private static async Task<long> CompactRevisionEventuallyAsync(TestNode node, long expected)
     {
         long compacted = 0;
         for (var i = 0; i < 500; i++)
@@ -40,7 +40,7 @@ public sealed class AutoCompactorTests
     [Fact]
     public async Task RevisionModeKeepsTheLastRetentionRevisions()
     {
-        await using var test = await TestNode.StartSqliteAsync(new VigilNodeOptions
+        await using var test = await TestNode.StartSqliteAsync(new TestNodeOptions
         {
             AutoCompaction = new AutoCompactionOptions
             {
@@ -51,13 +51,13 @@ public sealed class AutoCompactorTests
         });
         var last = await PutAsync(test.Node, 20);
         Assert.Equal(last - 5, await CompactRevisionEventuallyAsync(test.Node, last - 5));
-        Assert.True(test.Node.AutoCompaction!.IsHeld);
+        Assert.True(test.Node.AutoCompactor!.Compactions > 0);
     }
 
     [Fact]
     public async Task PeriodicModeCompactsToTheRevisionOfOnePeriodAgo()
     {
-        await using var test = await TestNode.StartSqliteAsync(new VigilNodeOptions
+        await using var test = await TestNode.StartSqliteAsync(new TestNodeOptions
         {
             AutoCompaction = new AutoCompactionOptions { Mode = AutoCompactionMode.Periodic, Period = TimeSpan.FromMilliseconds(500) },
         });
@@ -73,12 +73,12 @@ public sealed class AutoCompactorTests
     [Fact]
     public async Task ARetentionOfZeroLeavesHistoryAlone()
     {
-        await using var test = await TestNode.StartSqliteAsync(new VigilNodeOptions
+        await using var test = await TestNode.StartSqliteAsync(new TestNodeOptions
         {
             AutoCompaction = new AutoCompactionOptions { Mode = AutoCompactionMode.Revision, Revisions = 0 },
         });
         await PutAsync(test.Node, 5);
-        Assert.Null(test.Node.AutoCompaction);
+        Assert.Null(test.Node.AutoCompactor);
         Assert.Equal(0, (await test.Node.KeySpace.GetStateAsync(CancellationToken.None)).CompactRevision);
     }
 }

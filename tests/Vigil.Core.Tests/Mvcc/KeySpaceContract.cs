@@ -21,7 +21,7 @@ public abstract class KeySpaceContract : IAsyncLifetime
 
     protected KeySpace Kv => _node!.Node.KeySpace;
 
-    protected VigilNode Node => _node!.Node;
+    protected TestNode Node => _node!.Node;
 
     protected abstract Task<TestNode> StartNodeAsync();
 

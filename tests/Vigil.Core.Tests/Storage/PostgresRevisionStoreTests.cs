@@ -81,41 +81,6 @@ public sealed class PostgresRevisionStoreTests(PostgresFixture fixture) : Revisi
     }
 
     [Fact]
-    public async Task CommitsAreAnnouncedOnTheRevisionChannel()
-    {
-        await using var listener = new NpgsqlConnection(_connectionString + ";Pooling=false");
-        await listener.OpenAsync();
-        var payloads = new List<string>();
-        listener.Notification += (_, e) =>
-        {
-            if (e.Channel == PostgresRevisionStore.RevisionChannel)
-            {
-                payloads.Add(e.Payload);
-            }
-        };
-        await using (var listen = new NpgsqlCommand($"LISTEN {PostgresRevisionStore.RevisionChannel}", listener))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
-
-        // A rolled-back transaction announces nothing.
-        await using (var rolledBack = await Store.BeginWriteAsync(Ct))
-        {
-            await rolledBack.AppendAsync(2, [Put(2, "x", "1")], Ct);
-        }
-
-        await WriteAsync([Put(2, "a", "1")], [Put(3, "b", "1")]);
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (payloads.Count == 0)
-        {
-            await listener.WaitAsync(timeout.Token);
-        }
-
-        Assert.Equal(["3"], payloads);
-    }
-
-    [Fact]
     public async Task NodesStartingTogetherCreateTheSchemaOnce()
     {
         var connectionString = await fixture.CreateDatabaseAsync("race");

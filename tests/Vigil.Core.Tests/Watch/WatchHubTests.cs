@@ -17,7 +17,7 @@ public sealed class WatchHubTests : IAsyncLifetime
 {
     private TestNode? _node;
 
-    private static readonly VigilNodeOptions Options = new()
+    private static readonly TestNodeOptions Options = new()
     {
         Watch = new WatchOptions
         {

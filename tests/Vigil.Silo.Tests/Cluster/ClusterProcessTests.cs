@@ -159,7 +159,7 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         var environment = new Dictionary<string, string?>
         {
             ["Vigil__Engine__AutoCompaction__RevisionCheckInterval"] = "00:00:00.200",
-            ["Vigil__Engine__Cluster__DutyRetryInterval"] = "00:00:00.200",
+            ["Vigil__Engine__DutyInterval"] = "00:00:00.200",
         };
         string[] args = ["--store", store, "--auto-compaction-mode", "revision", "--auto-compaction-retention", "10"];
         var nodes = new[]

@@ -178,45 +178,4 @@ public sealed class ClusterTests(PostgresFixture fixture)
             await DisposeAllAsync(nodes);
         }
     }
-
-    [Fact]
-    public async Task ANodeWhoseFeedLagsCatchesUpBeforeServingAWatch()
-    {
-        var store = await fixture.CreateDatabaseAsync("lagging");
-        await using var writer = await TestServer.StartAsync(null, "--store", store, "--name", "writer");
-        await using var lagging = await TestServer.StartAsync(
-            new Dictionary<string, string?>
-            {
-                // Neither notified nor polling: this node learns of other nodes' commits only
-                // when a request makes it look.
-                ["Vigil:Engine:Feed:ListenForCommits"] = "false",
-                ["Vigil:Engine:Feed:PollInterval"] = "01:00:00",
-            },
-            "--store", store, "--name", "lagging");
-        await using var writes = writer.Connect();
-        await using var reads = lagging.Connect();
-
-        long seen = 0;
-        for (var i = 0; i < 20; i++)
-        {
-            seen = (await writes.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B("l/" + i), Value = ClusterWorkload.B("v") }, PutResponse.Parser)).Header.Revision;
-        }
-
-        Assert.True(lagging.Server.Node.Feed.AppliedRevision < seen);
-
-        // A client that saw revision `seen` on the writer and resumes on the lagging node.
-        await using var stream = new WatchStreamClient(reads);
-        await stream.CreateAsync(Prefix("l/", 1, start: seen + 1));
-        var created = await stream.WaitForAsync(r => r.Created);
-        Assert.True(created.Header.Revision >= seen, $"created at {created.Header.Revision} after the client saw {seen}");
-        await stream.CreateAsync(Prefix("l/", 2, start: 0));
-        Assert.True((await stream.WaitForAsync(r => r.Created && r.WatchId == 2)).Header.Revision >= seen);
-        var progress = await stream.DrainThroughAsync(seen);
-        Assert.True(progress.Header.Revision >= seen);
-
-        // A range on the lagging node is read from the shared store, never stale.
-        var range = await reads.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = ClusterWorkload.B("l/"), RangeEnd = ClusterWorkload.B("l0") }, RangeResponse.Parser);
-        Assert.Equal(seen, range.Header.Revision);
-        Assert.Equal(20, range.Count);
-    }
 }

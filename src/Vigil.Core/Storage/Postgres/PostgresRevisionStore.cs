@@ -7,22 +7,16 @@ using Vigil.Core.Storage.Sql;
 namespace Vigil.Core.Storage.Postgres;
 
 /// <summary>
-/// The cluster store: any number of Vigil nodes share one PostgreSQL database. Writers take
+/// The cluster store: every silo of a cluster shares one PostgreSQL database. Writers take
 /// the meta row lock (<c>SELECT ... FOR UPDATE</c> in READ COMMITTED) first, so commits of
-/// all nodes are serialized in revision order, and announce each commit on the
-/// <see cref="RevisionChannel"/> NOTIFY channel. Snapshots and history pages read in
+/// every writer (even two sequencer activations during a membership change) are serialized
+/// in revision order. Snapshots and history pages read in
 /// REPEATABLE READ transactions. Lost connections surface as
 /// <see cref="StoreUnavailableException"/>; the pool is cleared then, so the next call
 /// connects afresh once the server is back.
 /// </summary>
 public sealed partial class PostgresRevisionStore : IRevisionStore
 {
-    /// <summary>
-    /// The LISTEN/NOTIFY channel every commit notifies, in the committing transaction; the
-    /// payload is the committed store revision in decimal.
-    /// </summary>
-    public const string RevisionChannel = "vigil_revisions";
-
     private const string LockStateSql = StoreMeta.SelectStateSql + " FOR UPDATE";
 
     private const string SizeSql =

@@ -13,7 +13,6 @@ namespace Vigil.Core.Storage.Postgres;
 /// </summary>
 internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
 {
-    private const string NotifySql = "SELECT pg_notify('" + PostgresRevisionStore.RevisionChannel + "', @payload)";
 
     private readonly PostgresRevisionStore _store;
     private readonly PostgresSession _session;
@@ -91,11 +90,6 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
                 batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreMeta.UpdateStateSql)
                 {
                     Parameters = { new("revision", revision), new("compact", CompactRevision) },
-                });
-                // Delivered by PostgreSQL only if, and when, this transaction commits.
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(NotifySql)
-                {
-                    Parameters = { new("payload", revision.ToString(CultureInfo.InvariantCulture)) },
                 });
                 await batch.ExecuteNonQueryAsync(cancellationToken);
             }
