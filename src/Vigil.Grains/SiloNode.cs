@@ -120,11 +120,13 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
         LogOpened(Store.Kind, state.Revision);
     }
 
-    private Task StartFeedAsync(CancellationToken cancellationToken)
+    private async Task StartFeedAsync(CancellationToken cancellationToken)
     {
         _feed.Start(Watches.CurrentRevision);
+
+        // Registered before the etcd listeners open, so a member list asked of any silo names this one.
+        await _grains.GetGrain<IMemberRegistryGrain>(0).RegisterAsync(Self).WaitAsync(cancellationToken).ConfigureAwait(false);
         _duties = Task.Run(() => KeepDutiesAsync(_stopping.Token), CancellationToken.None);
-        return Task.CompletedTask;
     }
 
     private async Task StopFeedAsync(CancellationToken cancellationToken)

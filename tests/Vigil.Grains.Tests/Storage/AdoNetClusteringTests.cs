@@ -88,7 +88,7 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
 
         await EventuallyAsync(
             async () => (await StatusesAsync(database, clusterId)).Single(row => row.Port == remotePort).Status == Dead,
-            TimeSpan.FromSeconds(30),
+            TimeSpan.FromSeconds(45),
             () => $"the lost silo ({ending}) declared Dead in the table",
             ct,
             poll: TimeSpan.FromMilliseconds(20));
@@ -104,7 +104,11 @@ public sealed class AdoNetClusteringTests(PostgresFixture postgres, ITestOutputH
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
             $"{ending}: silo declared Dead in the table after {declaredDead.TotalMilliseconds:F0} ms, in the survivor's view after {seenDead.TotalMilliseconds:F0} ms"));
-        Assert.True(declaredDead < TimeSpan.FromSeconds(10), $"declaring the lost silo ({ending}) dead took {declaredDead}");
+        // A liveness bound, not a speed figure (those are in bench/): a frozen silo's probes
+        // time out, and a starved test machine makes Orleans discard its own probe results
+        // as inconclusive, which has stretched a ~2 s detection to 15 s under a loaded suite.
+        var bound = TimeSpan.FromSeconds(ending == "kill" ? 10 : 40);
+        Assert.True(declaredDead < bound, $"declaring the lost silo ({ending}) dead took {declaredDead}");
         Assert.Equal(Active, (await StatusesAsync(database, clusterId)).Single(row => row.Port == localPort).Status);
 
         // The client carries on through the surviving gateway.
