@@ -16,7 +16,8 @@ namespace Vigil.Silo.Tests.Watch;
 /// the one an independent model derives from the writers' acknowledged results: ordered,
 /// each event once, all events of a revision in one response, nothing missing, right prev_kv.
 /// </summary>
-public sealed class RandomizedWatchCheckerTests
+[Collection(Vigil.Testing.PostgresCollection.Name)]
+public sealed class RandomizedWatchCheckerTests(Vigil.Testing.PostgresFixture fixture)
 {
     private static readonly string[] Prefixes = ["a/", "b/", "c/"];
 
@@ -26,37 +27,82 @@ public sealed class RandomizedWatchCheckerTests
 
     private sealed record WatcherSpec(int Stream, long Id, WatchCreateRequest Create);
 
+    // Small queues and catch-up pages so that parking, paging and catch-up all happen.
+    private static readonly Dictionary<string, string?> SmallCaps = new()
+    {
+        ["Vigil:Engine:Watch:MaxWatcherQueuedResponses"] = "4",
+        ["Vigil:Engine:Watch:SyncBatchEvents"] = "50",
+        ["Vigil:Engine:Watch:MaxCatchUpResponseBytes"] = "2048",
+    };
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
     public async Task EveryWatcherSeesExactlyTheHistoryOfItsRange(int seed)
     {
-        await using var server = await TestServer.StartAsync(new Dictionary<string, string?>
-        {
-            // Small queues and catch-up pages so that parking, paging and catch-up all happen.
-            ["Vigil:Engine:Watch:MaxWatcherQueuedResponses"] = "4",
-            ["Vigil:Engine:Watch:SyncBatchEvents"] = "50",
-            ["Vigil:Engine:Watch:MaxCatchUpResponseBytes"] = "2048",
-        });
+        await using var server = await TestServer.StartAsync(SmallCaps);
         await using var connection = server.Connect();
+        await CheckAsync([connection], seed);
+    }
+
+    /// <summary>
+    /// The same on three silos over one PostgreSQL database, with the key space cut into four
+    /// key ranges (so a watcher of several prefixes merges several range feeds): writers and
+    /// watchers on every silo.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task EveryWatcherOnAThreeSiloClusterWithFourKeyRangesSeesExactlyTheHistoryOfItsRange(int seed)
+    {
+        var store = await fixture.CreateDatabaseAsync("checker");
+        var silos = new List<TestServer>();
+        var connections = new List<RawConnection>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                silos.Add(await TestServer.StartAsync(SmallCaps, "--store", store, "--name", "silo" + i, "--key-range-splits", "a/,b/,c/"));
+                connections.Add(silos[i].Connect());
+            }
+
+            await CheckAsync([.. connections], seed);
+        }
+        finally
+        {
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Writers, watch streams and watch creates spread over <paramref name="connections"/> (one per silo).</summary>
+    private async Task CheckAsync(RawConnection[] connections, int seed)
+    {
         var random = new Random(seed);
         var acknowledged = new ConcurrentBag<Acknowledged>();
 
-        var streams = Enumerable.Range(0, 5).Select(_ => new WatchStreamClient(connection)).ToArray();
+        var streams = Enumerable.Range(0, 5).Select(i => new WatchStreamClient(connections[i % connections.Length])).ToArray();
         var watchers = new ConcurrentBag<WatcherSpec>();
         try
         {
-            using var writing = new CancellationTokenSource();
             var writers = Enumerable.Range(0, 4)
-                .Select(w => Task.Run(() => WriteAsync(connection, new Random(seed * 100 + w), 250, acknowledged)))
+                .Select(w => Task.Run(() => WriteAsync(connections[w % connections.Length], new Random(seed * 100 + w), 250, acknowledged)))
                 .ToArray();
             var watching = Task.Run(async () =>
             {
                 for (var i = 0; i < 120; i++)
                 {
                     var stream = random.Next(streams.Length);
-                    var current = (await connection.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = B("x") }, RangeResponse.Parser)).Header.Revision;
+                    var reader = connections[random.Next(connections.Length)];
+                    var current = (await reader.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = B("x") }, RangeResponse.Parser)).Header.Revision;
                     var create = RandomWatch(random, current);
                     create.WatchId = i + 1;
                     watchers.Add(new WatcherSpec(stream, create.WatchId, create));
