@@ -25,7 +25,7 @@ namespace Vigil.Grains;
 /// </remarks>
 [Reentrant]
 internal sealed partial class KeyRangeGrain(
-    IRevisionStore store, IOptions<VigilSiloOptions> options, ILogger<KeyRangeGrain> logger) : Grain, IKeyRangeGrain
+    IRevisionStore store, SiloNode node, IOptions<VigilSiloOptions> options, ILogger<KeyRangeGrain> logger) : Grain, IKeyRangeGrain
 {
     private readonly FeedOptions _options = options.Value.Feed;
     private readonly KeyRangeSplits _splits = options.Value.KeyRangeSplits;
@@ -49,7 +49,17 @@ internal sealed partial class KeyRangeGrain(
         _window.Reset(_upTo);
         _lastAppend = Stopwatch.GetTimestamp();
         this.RegisterGrainTimer(TickAsync, _options.StoreCheckInterval, _options.StoreCheckInterval);
+        node.SetHosted(Name(_index), active: true);
         LogActivated(_index, _upTo);
+    }
+
+    /// <summary>The name of range <paramref name="index"/>'s grain in metrics.</summary>
+    public static string Name(int index) => "key-range-" + index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        node.SetHosted(Name(_index), active: false);
+        return Task.CompletedTask;
     }
 
     public async Task AppendAsync(FeedBatch batch, CancellationToken cancellationToken)

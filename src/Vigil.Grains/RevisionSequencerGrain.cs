@@ -22,7 +22,7 @@ namespace Vigil.Grains;
 /// </summary>
 [Reentrant]
 internal sealed partial class RevisionSequencerGrain(
-    IRevisionStore store, IOptions<VigilSiloOptions> options, ILoggerFactory loggers) : Grain, IRevisionSequencerGrain
+    IRevisionStore store, SiloNode node, IOptions<VigilSiloOptions> options, ILoggerFactory loggers) : Grain, IRevisionSequencerGrain
 {
     private readonly ILogger _logger = loggers.CreateLogger<RevisionSequencerGrain>();
     private RevisionSequencer? _sequencer;
@@ -41,11 +41,16 @@ internal sealed partial class RevisionSequencerGrain(
         _sequencer.Committed = _publisher.Publish;
         _sequencer.Start();
         _publisher.Start();
+        node.SetHosted(Name, active: true);
         LogActivated(state.Revision);
     }
 
+    /// <summary>The grain's name in metrics.</summary>
+    public const string Name = "revision-sequencer";
+
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        node.SetHosted(Name, active: false);
         if (_sequencer is not null)
         {
             await _sequencer.DisposeAsync();

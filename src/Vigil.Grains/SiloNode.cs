@@ -25,7 +25,7 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     private readonly SiloFeed _feed;
     private readonly SiloAddress _silo;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly HashSet<string> _dutiesHere = [];
+    private readonly HashSet<string> _hosted = [];
     private Task _duties = Task.CompletedTask;
 
     public SiloNode(
@@ -53,14 +53,17 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     /// <summary>The cluster-wide duties, each run by one grain somewhere in the cluster.</summary>
     public static IReadOnlyList<string> Duties { get; } = [Cluster.AutoCompactionGrain.Duty];
 
-    /// <summary>Cluster-wide duties whose grain is active on this silo now (for metrics and tests).</summary>
-    public IReadOnlyCollection<string> DutiesHere
+    /// <summary>
+    /// Vigil's one-per-cluster grains active on this silo now ("revision-sequencer",
+    /// "key-range-0", "auto-compaction", ...), for metrics and fault tests.
+    /// </summary>
+    public IReadOnlyCollection<string> Hosted
     {
         get
         {
-            lock (_dutiesHere)
+            lock (_hosted)
             {
-                return [.. _dutiesHere];
+                return [.. _hosted];
             }
         }
     }
@@ -89,18 +92,18 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
 
     private Member Self => new(Identity.MemberId, Identity.Name, [.. Identity.ClientUrls], _silo);
 
-    /// <summary>A duty grain became active (true) or stopped (false) on this silo.</summary>
-    internal void SetDutyHere(string duty, bool active)
+    /// <summary>A one-per-cluster grain became active (true) or stopped (false) on this silo.</summary>
+    internal void SetHosted(string grain, bool active)
     {
-        lock (_dutiesHere)
+        lock (_hosted)
         {
             if (active)
             {
-                _dutiesHere.Add(duty);
+                _hosted.Add(grain);
             }
             else
             {
-                _dutiesHere.Remove(duty);
+                _hosted.Remove(grain);
             }
         }
     }

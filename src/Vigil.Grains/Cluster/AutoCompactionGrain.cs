@@ -25,7 +25,7 @@ internal sealed partial class AutoCompactionGrain(
         {
             var compactor = new AutoCompactor(node.KeySpace, settings, loggers.CreateLogger<AutoCompactor>());
             _running = Task.Run(() => RunAsync(compactor), CancellationToken.None);
-            node.SetDutyHere(Duty, active: true);
+            node.SetHosted(Duty, active: true);
             LogStarted(settings.Mode);
         }
 
@@ -44,7 +44,7 @@ internal sealed partial class AutoCompactionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        node.SetDutyHere(Duty, active: false);
+        node.SetHosted(Duty, active: false);
         await _stopping.CancelAsync();
         await _running;
         _stopping.Dispose();

@@ -44,10 +44,16 @@ internal static class HttpEndpoints
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"unsynced\"}} {counts.Unsynced}\n");
         text.Append(CultureInfo.InvariantCulture, $"vigil_watchers{{state=\"victim\"}} {counts.Victims}\n");
         text.Append("# HELP vigil_duty_held Whether a cluster-wide duty runs on this silo.\n# TYPE vigil_duty_held gauge\n");
-        var here = node.DutiesHere;
+        var hosted = node.Hosted;
         foreach (var duty in SiloNode.Duties)
         {
-            text.Append(CultureInfo.InvariantCulture, $"vigil_duty_held{{duty=\"{duty}\"}} {(here.Contains(duty) ? 1 : 0)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"vigil_duty_held{{duty=\"{duty}\"}} {(hosted.Contains(duty) ? 1 : 0)}\n");
+        }
+
+        text.Append("# HELP vigil_hosted Vigil's one-per-cluster grains active on this silo.\n# TYPE vigil_hosted gauge\n");
+        foreach (var grain in hosted.Order(StringComparer.Ordinal))
+        {
+            text.Append(CultureInfo.InvariantCulture, $"vigil_hosted{{grain=\"{grain}\"}} 1\n");
         }
 
         return text.ToString();
