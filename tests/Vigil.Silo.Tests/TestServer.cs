@@ -24,7 +24,11 @@ public sealed class TestServer : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, params string[] args)
+    public static Task<TestServer> StartAsync(IDictionary<string, string?>? settings = null, params string[] args) =>
+        StartAsync(settings, null, args);
+
+    /// <summary>As above; <paramref name="configureSilo"/> adds to the Orleans silo (e.g. a grain call filter).</summary>
+    public static async Task<TestServer> StartAsync(IDictionary<string, string?>? settings, Action<ISiloBuilder>? configureSilo, params string[] args)
     {
         var directory = Path.Combine(Path.GetTempPath(), "vigil-server-" + Guid.NewGuid().ToString("N")[..12]);
         var port = FreePort();
@@ -38,7 +42,8 @@ public sealed class TestServer : IAsyncDisposable
                 .. args,
             ],
             CancellationToken.None,
-            settings);
+            settings,
+            configureSilo);
         return new TestServer(server, directory, port);
     }
 

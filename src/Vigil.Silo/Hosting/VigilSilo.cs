@@ -78,10 +78,15 @@ public sealed class VigilSilo : IAsyncDisposable
     /// <summary>
     /// Starts a silo and returns once it is part of its cluster and listens for clients.
     /// <paramref name="settings"/> are extra configuration entries (as in appsettings.json,
-    /// e.g. "Vigil:Engine:Watch:SyncInterval"), below the flags in precedence.
+    /// e.g. "Vigil:Engine:Watch:SyncInterval"), below the flags in precedence;
+    /// <paramref name="configureSilo"/> adds to the Orleans silo (grain call filters, more
+    /// grains) after Vigil's own setup.
     /// </summary>
     public static async Task<VigilSilo> StartAsync(
-        string[] args, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string?>>? settings = null)
+        string[] args,
+        CancellationToken cancellationToken,
+        IEnumerable<KeyValuePair<string, string?>>? settings = null,
+        Action<ISiloBuilder>? configureSilo = null)
     {
         var overrides = CommandLine.Parse(args);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
@@ -119,7 +124,11 @@ public sealed class VigilSilo : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.Services.AddGrpcServer(new GrpcServerOptions { MaxReceiveMessageSize = options.MaxRequestBytes + (512 * 1024) });
         EtcdServices.Add(builder.Services);
-        builder.UseOrleans(silo => OrleansSetup.Configure(silo, options, builder.Configuration));
+        builder.UseOrleans(silo =>
+        {
+            OrleansSetup.Configure(silo, options, builder.Configuration);
+            configureSilo?.Invoke(silo);
+        });
 
         var app = builder.Build();
         var node = app.Services.GetRequiredService<SiloNode>();

@@ -178,4 +178,57 @@ public sealed class ClusterTests(PostgresFixture fixture)
             await DisposeAllAsync(nodes);
         }
     }
+
+    /// <summary>
+    /// etcd#15271: a client that saw revision R on one silo and (re)creates a watch on another
+    /// must not be told of anything older than R there. The feed pushes to both silos are held
+    /// back a second each, so the second silo's hub is behind what the writer acknowledged.
+    /// </summary>
+    [Fact]
+    public async Task ASiloWhoseFeedLagsCatchesUpBeforeServingAWatch()
+    {
+        var store = await fixture.CreateDatabaseAsync("lagging");
+        static void Slow(ISiloBuilder silo) => silo.AddOutgoingGrainCallFilter<SlowFeedFilter>();
+        await using var writer = await TestServer.StartAsync(null, Slow, "--store", store, "--name", "writer");
+        await using var lagging = await TestServer.StartAsync(null, Slow, "--store", store, "--name", "lagging");
+        await using var writes = writer.Connect();
+        await using var reads = lagging.Connect();
+
+        long seen = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            seen = (await writes.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B("l/" + i), Value = ClusterWorkload.B("v") }, PutResponse.Parser)).Header.Revision;
+        }
+
+        Assert.True(lagging.Server.Node.AppliedRevision < seen, "the silo's feed was not behind; the test proves nothing");
+
+        // A client that saw revision `seen` on the writer and resumes on the lagging silo.
+        await using var stream = new WatchStreamClient(reads);
+        await stream.CreateAsync(Prefix("l/", 1, start: seen + 1));
+        var created = await stream.WaitForAsync(r => r.Created);
+        Assert.True(created.Header.Revision >= seen, $"created at {created.Header.Revision} after the client saw {seen}");
+        await stream.CreateAsync(Prefix("l/", 2, start: 0));
+        Assert.True((await stream.WaitForAsync(r => r.Created && r.WatchId == 2)).Header.Revision >= seen);
+        var progress = await stream.DrainThroughAsync(seen);
+        Assert.True(progress.Header.Revision >= seen);
+
+        // A range on the lagging silo is read from the shared store, never stale.
+        var range = await reads.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = ClusterWorkload.B("l/"), RangeEnd = ClusterWorkload.B("l0") }, RangeResponse.Parser);
+        Assert.Equal(seen, range.Header.Revision);
+        Assert.Equal(20, range.Count);
+    }
+
+    /// <summary>Holds every push of a key-range grain to a silo back for a second.</summary>
+    private sealed class SlowFeedFilter : IOutgoingGrainCallFilter
+    {
+        public async Task Invoke(IOutgoingGrainCallContext context)
+        {
+            if (context.InterfaceMethod?.Name == nameof(Vigil.GrainInterfaces.Feed.IFeedSubscriber.OnBatchAsync))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+
+            await context.Invoke();
+        }
+    }
 }
