@@ -11,17 +11,19 @@ namespace Vigil.Silo.Services;
 /// <summary>
 /// etcd's Watch service: one bidirectional call is one <see cref="WatchStream"/>. A receive
 /// loop turns requests into creates, cancels and progress requests; a send loop drains the
-/// stream's queue, writing every ready response before one flush.
+/// stream's queue, writing every ready response before one flush. Responses are written by
+/// <see cref="EncodedWatchResponse.Marshaller"/>: events are serialized once per revision,
+/// not once per watcher.
 /// </summary>
 internal sealed partial class WatchService(SiloNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
-    : Protocol.Etcdserverpb.Watch.WatchBase
+    : EncodedWatchServiceBase
 {
     // All but the last response of a batch are only buffered; the last one's write flushes them all.
     private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
     private static readonly Metadata NoHeaders = [];
 
-    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<EncodedWatchResponse> responseStream, ServerCallContext context)
     {
         // Clients (etcdctl among them) send "hasleader: true"; this node always has one.
         using var stream = node.Watches.OpenStream();
@@ -121,21 +123,21 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
         await node.EnsureAppliedAsync(needed, cancellationToken);
     }
 
-    private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responses, CancellationToken cancellationToken)
+    private async Task SendAsync(WatchStream stream, IServerStreamWriter<EncodedWatchResponse> responses, CancellationToken cancellationToken)
     {
         try
         {
             while (await stream.WaitToReadAsync(cancellationToken))
             {
                 // One response ahead: a write flushes only when nothing else is ready.
-                if (!stream.TryRead(out var response))
+                if (!stream.TryReadEncoded(out var response))
                 {
                     continue;
                 }
 
                 while (true)
                 {
-                    var more = stream.TryRead(out var next);
+                    var more = stream.TryReadEncoded(out var next);
                     responses.WriteOptions = more ? Buffered : null;
 
                     // No token: a canceled write resets the HTTP/2 stream, and the call's
