@@ -24,9 +24,6 @@ internal sealed class EncodedHeader
         _term = new ResponseHeader { RaftTerm = MemberIdentity.RaftTerm }.ToByteArray();
     }
 
-    /// <summary>The most bytes <see cref="Write"/> can take.</summary>
-    public int MaxFieldSize => 1 + 1 + _identity.Length + 1 + 10 + _term.Length;
-
     public int FieldSize(long revision)
     {
         var body = BodySize(revision);

@@ -27,9 +27,9 @@ public sealed class EncodedWatchResponse
     private const byte EventTag = (11 << 3) | 2;
     private const int MaxEventPrefix = 1 + 5;
 
-    // Events up to this size go into the buffer in one piece with their prefix; larger ones are
-    // copied across the writer's buffers rather than asking it for one buffer that size.
-    private const int InlineEventBytes = 2048;
+    // Responses up to this size are written into one buffer; larger ones fill the writer's
+    // buffers one after another rather than asking it for one buffer that size.
+    private const int WholeResponseBytes = 16 * 1024;
 
     private readonly WatchResponse? _message;
     private readonly EncodedHeader? _header;
@@ -146,39 +146,53 @@ public sealed class EncodedWatchResponse
             return;
         }
 
-        var envelope = output.GetSpan(_header!.MaxFieldSize + 1 + 10 + 2);
-        var at = _header.Write(envelope, Revision);
+        // Each GetSpan/Advance pair of Kestrel's response writer takes a lock, so the response
+        // goes into as few buffers as it fits in: one for a response of up to a few KiB.
+        var size = CalculateSize();
+        var span = output.GetSpan(Math.Min(size, WholeResponseBytes));
+        var at = _header!.Write(span, Revision);
         if (_watchId != 0)
         {
-            envelope[at++] = WatchIdTag;
-            at += Varint.Write(envelope[at..], _watchId);
+            span[at++] = WatchIdTag;
+            at += Varint.Write(span[at..], _watchId);
         }
 
         if (Fragment)
         {
-            envelope[at++] = FragmentTag;
-            envelope[at++] = 1;
+            span[at++] = FragmentTag;
+            span[at++] = 1;
         }
 
-        output.Advance(at);
         for (var i = 0; i < EventCount; i++)
         {
             var body = EventAt(i).Body(_prevKv);
-            var inline = body.Length <= InlineEventBytes;
-            var span = output.GetSpan(MaxEventPrefix + (inline ? body.Length : 0));
-            span[0] = EventTag;
-            var prefix = 1 + Varint.Write(span[1..], (ulong)body.Length);
-            if (inline)
+            if (span.Length - at < MaxEventPrefix)
             {
-                body.CopyTo(span[prefix..]);
-                output.Advance(prefix + body.Length);
+                output.Advance(at);
+                span = output.GetSpan(MaxEventPrefix);
+                at = 0;
             }
-            else
+
+            span[at++] = EventTag;
+            at += Varint.Write(span[at..], (ulong)body.Length);
+            while (true)
             {
-                output.Advance(prefix);
-                output.Write(body);
+                var part = Math.Min(body.Length, span.Length - at);
+                body[..part].CopyTo(span[at..]);
+                at += part;
+                body = body[part..];
+                if (body.IsEmpty)
+                {
+                    break;
+                }
+
+                output.Advance(at);
+                span = output.GetSpan();
+                at = 0;
             }
         }
+
+        output.Advance(at);
     }
 
     public byte[] ToByteArray()

@@ -27,9 +27,11 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
     private readonly EncodedHeader _header;
 
     // Guards the queue, the byte count, the watchers' Queued and OpenResponse, and the waiter.
+    // The reader takes the whole queue at once (_taken), so it takes the lock once per batch.
     private readonly Lock _gate = new();
-    private readonly Queue<EncodedWatchResponse> _queue = new();
     private readonly Queue<EncodedWatchResponse> _fragments = new();
+    private Queue<EncodedWatchResponse> _queue = new();
+    private Queue<EncodedWatchResponse> _taken = new();
     private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _waitCancellation;
     private bool _waiting;
@@ -76,7 +78,7 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
     /// </summary>
     public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
     {
-        if (_fragments.Count > 0)
+        if (_fragments.Count > 0 || _taken.Count > 0)
         {
             return ValueTask.FromResult(true);
         }
@@ -118,31 +120,42 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
             return true;
         }
 
-        bool roomWanted;
-        lock (_gate)
+        if (!_taken.TryDequeue(out response))
         {
-            if (!_queue.TryDequeue(out response))
+            bool roomWanted;
+            lock (_gate)
             {
-                return false;
-            }
-
-            _queuedBytes -= response.QueuedBytes;
-            if (response.Watcher is { } watcher)
-            {
-                watcher.Queued--;
-                if (ReferenceEquals(watcher.OpenResponse, response))
+                if (_queue.Count == 0)
                 {
-                    watcher.OpenResponse = null;
+                    return false;
                 }
+
+                // Taken responses are the sender's: no more events are appended to them, and
+                // they no longer count against the caps.
+                (_queue, _taken) = (_taken, _queue);
+                foreach (var taken in _taken)
+                {
+                    _queuedBytes -= taken.QueuedBytes;
+                    if (taken.Watcher is { } watcher)
+                    {
+                        watcher.Queued--;
+                        if (ReferenceEquals(watcher.OpenResponse, taken))
+                        {
+                            watcher.OpenResponse = null;
+                        }
+                    }
+                }
+
+                roomWanted = _roomWanted;
+                _roomWanted = false;
             }
 
-            roomWanted = _roomWanted;
-            _roomWanted = false;
-        }
+            if (roomWanted)
+            {
+                _hub.SignalRoom();
+            }
 
-        if (roomWanted)
-        {
-            _hub.SignalRoom();
+            response = _taken.Dequeue();
         }
 
         if (response.Watcher is { Fragment: true } && response.QueuedBytes >= _options.FragmentBytes && response.EventCount > 1)

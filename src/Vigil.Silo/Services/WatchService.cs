@@ -21,6 +21,10 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
     // All but the last response of a batch are only buffered; the last one's write flushes them all.
     private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
+    // A long batch is flushed every so many bytes, so the client starts reading it early and
+    // the transport's flow control holds the sender back before much is buffered.
+    private const int FlushBytes = 64 * 1024;
+
     private static readonly Metadata NoHeaders = [];
 
     public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<EncodedWatchResponse> responseStream, ServerCallContext context)
@@ -135,10 +139,14 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
                     continue;
                 }
 
+                var unflushed = 0;
                 while (true)
                 {
                     var more = stream.TryReadEncoded(out var next);
-                    responses.WriteOptions = more ? Buffered : null;
+                    unflushed += response.CalculateSize();
+                    var flush = !more || unflushed >= FlushBytes;
+                    unflushed = flush ? 0 : unflushed;
+                    responses.WriteOptions = flush ? null : Buffered;
 
                     // No token: a canceled write resets the HTTP/2 stream, and the call's
                     // status must still reach the client. A write blocked by a client that
