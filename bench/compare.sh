@@ -4,7 +4,8 @@
 #
 #   bench/compare.sh [--rounds N] [--warmup 'CMD'] [--target NAME=SPEC]... -- CMD...
 #
-# SPEC is `etcd` (the installed /usr/bin/etcd) or the path of a Vigil.Server.dll. Every
+# SPEC is `etcd` (the installed /usr/bin/etcd) or the path of a Vigil.Silo.dll (or, for the
+# pre-Orleans tree, a Vigil.Server.dll). Every
 # round starts each target once, in the order given, on a fresh data dir and fresh ports:
 # it waits for the port, runs the warm-up command (if any, not measured), reads the
 # server's CPU time, runs CMD, reads it again and stops the server. `{ep}` in CMD and in the
@@ -30,7 +31,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ $# -gt 0 ] || { echo "usage: bench/compare.sh [--rounds N] [--warmup CMD] [--target NAME=SPEC]... -- CMD..." >&2; exit 2; }
-[ ${#targets[@]} -gt 0 ] || targets=("vigil=src/Vigil.Server/bin/Release/net10.0/Vigil.Server.dll" "etcd=etcd")
+[ ${#targets[@]} -gt 0 ] || targets=("vigil=src/Vigil.Silo/bin/Release/net10.0/Vigil.Silo.dll" "etcd=etcd")
 command_template="$*"
 
 logs=$(mktemp -d /tmp/vigil-compare.XXXXXX)
@@ -65,7 +66,14 @@ for round in $(seq 1 "$rounds"); do
         --initial-advertise-peer-urls "http://127.0.0.1:$peer" --initial-cluster "bench=http://127.0.0.1:$peer" \
         --log-level warn >"$logs/$round-$name.server.log" 2>&1 &
     else
-      dotnet "$spec" --listen-client-urls "http://127.0.0.1:$port" --data-dir "$data" --log-level Warning \
+      # A silo also binds a peer and a gateway port (defaults 2380 and 30000): free ones, so
+      # a bench never collides with tests or other silos on this machine. The pre-Orleans
+      # Vigil.Server has neither flag.
+      silo_ports=()
+      case "$spec" in
+        *Vigil.Silo.dll) silo_ports=(--listen-peer-urls "http://127.0.0.1:$(free_port)" --listen-gateway-urls "http://127.0.0.1:$(free_port)") ;;
+      esac
+      dotnet "$spec" --listen-client-urls "http://127.0.0.1:$port" "${silo_ports[@]}" --data-dir "$data" --log-level Warning \
         ${VIGIL_ARGS:-} >"$logs/$round-$name.server.log" 2>&1 &
     fi
     pid=$!

@@ -19,7 +19,7 @@ public sealed class HubResponseEncodingTests : IAsyncLifetime
 {
     private const int FragmentBytes = 1200;
 
-    private static readonly VigilNodeOptions Options = new()
+    private static readonly TestNodeOptions Options = new()
     {
         Watch = new WatchOptions
         {
