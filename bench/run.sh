@@ -20,7 +20,10 @@ dotnet build bench/Vigil.Bench -c Release -nologo -clp:ErrorsOnly >/dev/null
 case "$target" in
   vigil)
     dotnet build src/Vigil.Silo -c Release -nologo -clp:ErrorsOnly >/dev/null
+    # The silo's peer and gateway ports (defaults 2380, 30000) are free ones too, so a
+    # bench never collides with tests or other silos on this machine.
     dotnet src/Vigil.Silo/bin/Release/net10.0/Vigil.Silo.dll --listen-client-urls "http://127.0.0.1:$port" \
+      --listen-peer-urls "http://127.0.0.1:$(free_port)" --listen-gateway-urls "http://127.0.0.1:$(free_port)" \
       --data-dir "$data" --log-level Warning ${VIGIL_ARGS:-} >"$data/server.log" 2>&1 &
     pid=$!
     label="Vigil (SQLite)"

@@ -42,7 +42,8 @@ public sealed class TestNode : IAsyncDisposable
         Sequencer = new RevisionSequencer(store, options.Sequencer, NullLogger<RevisionSequencer>.Instance);
         _compactor = new Compactor(store, NullLogger<Compactor>.Instance);
         KeySpace = new KeySpace(store, new LocalRevisionWriter(Sequencer, _compactor), options.KeySpace);
-        Watches = new WatchHub(store, new MemberIdentity("test", storeIdentity, [new Uri("http://127.0.0.1:2379")]), options.Watch, NullLogger<WatchHub>.Instance);
+        Identity = new MemberIdentity("test", storeIdentity, [new Uri("http://127.0.0.1:2379")]);
+        Watches = new WatchHub(store, Identity, options.Watch, NullLogger<WatchHub>.Instance);
         Sequencer.Committed = batch => Watches.Notify(batch.Events, batch.ToRevision);
         Watches.Start(revision);
         Sequencer.Start();
@@ -57,6 +58,9 @@ public sealed class TestNode : IAsyncDisposable
     public TestNode Node => this;
 
     public IRevisionStore Store { get; }
+
+    /// <summary>The member identity the hub writes into response headers.</summary>
+    public MemberIdentity Identity { get; }
 
     public RevisionSequencer Sequencer { get; }
 

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Cluster;
 using Vigil.Core.Mvcc;
@@ -24,6 +25,7 @@ public sealed partial class WatchHub : IAsyncDisposable
 {
     private readonly Lock _lock = new();
     private readonly MemberIdentity _identity;
+    private readonly EncodedHeader _header;
     private readonly WatchOptions _options;
     private readonly ILogger _logger;
     private readonly WatcherGroup _synced = new();
@@ -37,8 +39,8 @@ public sealed partial class WatchHub : IAsyncDisposable
     // Scratch space of Notify and DeliverHistory; the lock guards it.
     private readonly List<Watcher> _matches = [];
     private readonly List<Watcher> _moving = [];
-    private readonly Dictionary<Watcher, List<Event>> _collected = [];
-    private readonly Stack<List<Event>> _eventLists = new();
+    private readonly Dictionary<Watcher, List<EncodedEvent>> _collected = [];
+    private readonly Stack<List<EncodedEvent>> _eventLists = new();
 
     private long _currentRevision;
     private long _syncRound;
@@ -48,6 +50,7 @@ public sealed partial class WatchHub : IAsyncDisposable
     public WatchHub(IRevisionStore store, MemberIdentity identity, WatchOptions options, ILogger<WatchHub> logger)
     {
         _identity = identity;
+        _header = new EncodedHeader(identity);
         _options = options;
         _logger = logger;
         _syncLoop = new WatchSyncLoop(this, store, options, logger);
@@ -100,7 +103,7 @@ public sealed partial class WatchHub : IAsyncDisposable
             _streams++;
         }
 
-        return new WatchStream(this, _options);
+        return new WatchStream(this, _options, _header);
     }
 
     /// <summary>
@@ -137,12 +140,12 @@ public sealed partial class WatchHub : IAsyncDisposable
 
     private void NotifyRevision(IReadOnlyList<Event> events, int start, int end, long revision)
     {
-        var header = _identity.Header(revision);
         if (end - start == 1)
         {
-            // One change per revision is the common case: no per-watcher collection needed.
+            // One change per revision is the common case: no per-watcher collection needed,
+            // and the event is encoded once, on the first match.
             var change = events[start];
-            Event? bare = null;
+            EncodedEvent? encoded = null;
             _matches.Clear();
             _synced.Match(change.Kv.Key, _matches);
             foreach (var watcher in _matches)
@@ -152,9 +155,8 @@ public sealed partial class WatchHub : IAsyncDisposable
                     continue;
                 }
 
-                var response = new WatchResponse { Header = header, WatchId = watcher.Id };
-                response.Events.Add(watcher.PrevKv ? change : bare ??= WithoutPrevious(change));
-                DeliverLive(watcher, response, revision);
+                var shared = encoded ??= new EncodedEvent(change);
+                DeliverLive(watcher, revision, new ReadOnlySpan<EncodedEvent>(ref shared));
             }
 
             return;
@@ -163,7 +165,7 @@ public sealed partial class WatchHub : IAsyncDisposable
         for (var i = start; i < end; i++)
         {
             var change = events[i];
-            Event? bare = null;
+            EncodedEvent? encoded = null;
             _matches.Clear();
             _synced.Match(change.Kv.Key, _matches);
             foreach (var watcher in _matches)
@@ -173,35 +175,33 @@ public sealed partial class WatchHub : IAsyncDisposable
                     continue;
                 }
 
-                Collect(watcher).Add(watcher.PrevKv ? change : bare ??= WithoutPrevious(change));
+                Collect(watcher).Add(encoded ??= new EncodedEvent(change));
             }
         }
 
         foreach (var (watcher, list) in _collected)
         {
-            var response = new WatchResponse { Header = header, WatchId = watcher.Id };
-            response.Events.AddRange(list);
-            DeliverLive(watcher, response, revision);
+            DeliverLive(watcher, revision, CollectionsMarshal.AsSpan(list));
             Recycle(list);
         }
 
         _collected.Clear();
     }
 
-    private void DeliverLive(Watcher watcher, WatchResponse response, long revision)
+    private void DeliverLive(Watcher watcher, long revision, ReadOnlySpan<EncodedEvent> events)
     {
         watcher.NextRevision = revision + 1;
-        if (watcher.Stream.TryEnqueue(watcher, response))
+        if (watcher.Stream.TryEnqueueLive(watcher, revision, events, out var refused))
         {
             watcher.SentSinceProgressTick = true;
             return;
         }
 
-        // The stream is full or this watcher has its share queued: park it with this one
-        // response. Later revisions come from history once it moves on.
+        // The stream is full or this watcher has its share queued: park it with these
+        // events. Later revisions come from history once it moves on.
         _synced.Remove(watcher);
         watcher.State = WatcherState.Victim;
-        watcher.Pending = response;
+        watcher.Pending = refused;
         watcher.Stream.LaggingCount++;
         _victims.Add(watcher);
     }
@@ -391,7 +391,7 @@ public sealed partial class WatchHub : IAsyncDisposable
             foreach (var change in page.Events)
             {
                 var revision = change.Kv.ModRevision;
-                Event? bare = null;
+                EncodedEvent? encoded = null;
                 _matches.Clear();
                 _unsynced.Match(change.Kv.Key, _matches);
                 foreach (var watcher in _matches)
@@ -401,11 +401,10 @@ public sealed partial class WatchHub : IAsyncDisposable
                         continue;
                     }
 
-                    Collect(watcher).Add(watcher.PrevKv ? change : bare ??= WithoutPrevious(change));
+                    Collect(watcher).Add(encoded ??= new EncodedEvent(change));
                 }
             }
 
-            var header = _identity.Header(page.ThroughRevision);
             foreach (var watcher in round.Watchers)
             {
                 if (!InRound(watcher, round))
@@ -415,7 +414,7 @@ public sealed partial class WatchHub : IAsyncDisposable
 
                 if (_collected.Remove(watcher, out var list))
                 {
-                    QueueCatchUp(watcher, list, header);
+                    QueueCatchUp(watcher, list, page.ThroughRevision);
                     Recycle(list);
                 }
 
@@ -523,28 +522,30 @@ public sealed partial class WatchHub : IAsyncDisposable
     private static bool InRound(Watcher watcher, SyncRound round) =>
         watcher.SyncRound == round.Id && watcher.State == WatcherState.Unsynced;
 
-    private void QueueCatchUp(Watcher watcher, List<Event> changes, ResponseHeader header)
+    private void QueueCatchUp(Watcher watcher, List<EncodedEvent> changes, long headerRevision)
     {
         // Many revisions per response, split by size only between revisions.
-        var response = new WatchResponse { Header = header, WatchId = watcher.Id };
+        var stream = watcher.Stream;
+        var response = new EncodedWatchResponse(_header, watcher, headerRevision);
         var size = 0;
         long lastRevision = 0;
         foreach (var change in changes)
         {
-            var revision = change.Kv.ModRevision;
+            var revision = change.Revision;
             if (size >= _options.MaxCatchUpResponseBytes && revision != lastRevision)
             {
-                watcher.Stream.Enqueue(watcher, response, response.CalculateSize());
-                response = new WatchResponse { Header = header, WatchId = watcher.Id };
+                stream.EnqueueCatchUp(watcher, response);
+                response = new EncodedWatchResponse(_header, watcher, headerRevision);
                 size = 0;
             }
 
-            response.Events.Add(change);
-            size += change.CalculateSize() + 3;
+            var one = change;
+            response.Append(headerRevision, new ReadOnlySpan<EncodedEvent>(ref one));
+            size += change.FieldSize(watcher.PrevKv);
             lastRevision = revision;
         }
 
-        watcher.Stream.Enqueue(watcher, response, response.CalculateSize());
+        stream.EnqueueCatchUp(watcher, response);
         watcher.SentSinceProgressTick = true;
     }
 
@@ -628,7 +629,7 @@ public sealed partial class WatchHub : IAsyncDisposable
         return stream.NextAutoId++;
     }
 
-    private List<Event> Collect(Watcher watcher)
+    private List<EncodedEvent> Collect(Watcher watcher)
     {
         if (!_collected.TryGetValue(watcher, out var list))
         {
@@ -639,7 +640,7 @@ public sealed partial class WatchHub : IAsyncDisposable
         return list;
     }
 
-    private void Recycle(List<Event> list)
+    private void Recycle(List<EncodedEvent> list)
     {
         list.Clear();
         if (_eventLists.Count < 1024)
@@ -647,9 +648,6 @@ public sealed partial class WatchHub : IAsyncDisposable
             _eventLists.Push(list);
         }
     }
-
-    private static Event WithoutPrevious(Event change) =>
-        change.PrevKv is null ? change : new Event { Type = change.Type, Kv = change.Kv };
 
     public async ValueTask DisposeAsync()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Threading.Channels;
-using Google.Protobuf;
+using System.Threading.Tasks.Sources;
 using Vigil.Protocol.Etcdserverpb;
 
 namespace Vigil.Core.Watch;
@@ -8,28 +7,44 @@ namespace Vigil.Core.Watch;
 /// <summary>
 /// One etcd Watch stream: many watchers, one ordered queue of responses. Requests come in
 /// through <see cref="Create"/>, <see cref="Cancel"/> and <see cref="RequestProgress"/>; the
-/// transport's send loop drains the queue with <see cref="TryRead"/>.
+/// transport's send loop drains the queue with <see cref="TryReadEncoded"/>.
 /// </summary>
 /// <remarks>
 /// Events, control replies and progress notifications share the one queue, so a progress
 /// notification never overtakes events queued before it (etcd#15220). Queued bytes per
 /// stream and queued responses per watcher are capped: past the caps the hub parks the
 /// watcher rather than queueing, which bounds memory and keeps one busy watcher from
-/// starving the others on its stream (etcd#17529).
+/// starving the others on its stream (etcd#17529). While a watcher's last event response
+/// still waits in the queue, its next revisions are appended to that response (up to the
+/// catch-up response size, never across a control reply): a sender that falls behind then
+/// writes one response per watcher per pass instead of one per watcher and revision, and
+/// catches up rather than falling further behind.
 /// </remarks>
-public sealed class WatchStream : IDisposable
+public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
 {
     private readonly WatchHub _hub;
     private readonly WatchOptions _options;
-    private readonly Channel<Outbound> _queue = Channel.CreateUnbounded<Outbound>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Queue<WatchResponse> _fragments = new();
-    private long _queuedBytes;
-    private int _roomWanted;
+    private readonly EncodedHeader _header;
 
-    internal WatchStream(WatchHub hub, WatchOptions options)
+    // Guards the queue, the byte count, the watchers' Queued and OpenResponse, and the waiter.
+    // The reader takes the whole queue at once (_taken), so it takes the lock once per batch.
+    private readonly Lock _gate = new();
+    private readonly Queue<EncodedWatchResponse> _fragments = new();
+    private Queue<EncodedWatchResponse> _queue = new();
+    private Queue<EncodedWatchResponse> _taken = new();
+    private ManualResetValueTaskSourceCore<bool> _waiter = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _waitCancellation;
+    private bool _waiting;
+    private bool _completed;
+    private long _queuedBytes;
+    private int _controlEpoch;
+    private bool _roomWanted;
+
+    internal WatchStream(WatchHub hub, WatchOptions options, EncodedHeader header)
     {
         _hub = hub;
         _options = options;
+        _header = header;
     }
 
     /// <summary>Watchers by ID, including compacted ones whose ID the client has not released. Hub lock.</summary>
@@ -57,32 +72,93 @@ public sealed class WatchStream : IDisposable
     /// <summary>Queues a progress notification once every watcher of the stream has caught up.</summary>
     public void RequestProgress() => _hub.RequestProgress(this);
 
-    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken) =>
-        _fragments.Count > 0 ? ValueTask.FromResult(true) : _queue.Reader.WaitToReadAsync(cancellationToken);
+    /// <summary>
+    /// Completes with true when a response is ready, false once the stream is closed and
+    /// drained. Single reader: the stream's send loop.
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken)
+    {
+        if (_fragments.Count > 0 || _taken.Count > 0)
+        {
+            return ValueTask.FromResult(true);
+        }
+
+        lock (_gate)
+        {
+            if (_queue.Count > 0)
+            {
+                return ValueTask.FromResult(true);
+            }
+
+            if (_completed)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            }
+
+            _waiter.Reset();
+            _waiting = true;
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            _waitCancellation = cancellationToken.UnsafeRegister(static (state, token) => ((WatchStream)state!).CancelWait(token), this);
+        }
+
+        return new ValueTask<bool>(this, _waiter.Version);
+    }
 
     /// <summary>Takes the next response to send. Single reader: the stream's send loop.</summary>
-    public bool TryRead([NotNullWhen(true)] out WatchResponse? response)
+    public bool TryReadEncoded([NotNullWhen(true)] out EncodedWatchResponse? response)
     {
         if (_fragments.TryDequeue(out response))
         {
             return true;
         }
 
-        if (!_queue.Reader.TryRead(out var item))
+        if (!_taken.TryDequeue(out response))
         {
-            response = null;
-            return false;
+            bool roomWanted;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    return false;
+                }
+
+                // Taken responses are the sender's: no more events are appended to them, and
+                // they no longer count against the caps.
+                (_queue, _taken) = (_taken, _queue);
+                foreach (var taken in _taken)
+                {
+                    _queuedBytes -= taken.QueuedBytes;
+                    if (taken.Watcher is { } watcher)
+                    {
+                        watcher.Queued--;
+                        if (ReferenceEquals(watcher.OpenResponse, taken))
+                        {
+                            watcher.OpenResponse = null;
+                        }
+                    }
+                }
+
+                roomWanted = _roomWanted;
+                _roomWanted = false;
+            }
+
+            if (roomWanted)
+            {
+                _hub.SignalRoom();
+            }
+
+            response = _taken.Dequeue();
         }
 
-        Interlocked.Add(ref _queuedBytes, -item.Bytes);
-        item.Watcher?.OnDequeued();
-        if (Volatile.Read(ref _roomWanted) != 0 && Interlocked.Exchange(ref _roomWanted, 0) != 0)
-        {
-            _hub.SignalRoom();
-        }
-
-        response = item.Response;
-        if (item.Watcher is { Fragment: true } && item.Bytes >= _options.FragmentBytes && response.Events.Count > 1)
+        if (response.Watcher is { Fragment: true } && response.QueuedBytes >= _options.FragmentBytes && response.EventCount > 1)
         {
             response = Fragment(response);
         }
@@ -90,88 +166,251 @@ public sealed class WatchStream : IDisposable
         return true;
     }
 
+    /// <summary>Takes the next response as a message (what a client would parse); for tests and diagnostics.</summary>
+    public bool TryRead([NotNullWhen(true)] out WatchResponse? response)
+    {
+        response = TryReadEncoded(out var encoded) ? encoded.ToMessage() : null;
+        return response is not null;
+    }
+
     public void Dispose() => _hub.Close(this);
 
     /// <summary>
-    /// Queues a live or catch-up response when the stream and the watcher have room; an
-    /// empty queue always has room, so a response bigger than the cap still goes out.
+    /// Queues one revision's events for a live watcher, appended to its response still
+    /// waiting in the queue when there is one. False when the stream or the watcher has no
+    /// room; <paramref name="refused"/> then holds the events as a response of their own,
+    /// for the hub to park the watcher with.
     /// </summary>
-    internal bool TryEnqueue(Watcher watcher, WatchResponse response)
+    internal bool TryEnqueueLive(Watcher watcher, long revision, ReadOnlySpan<EncodedEvent> events, [NotNullWhen(false)] out EncodedWatchResponse? refused)
     {
-        var bytes = response.CalculateSize();
-        var queued = QueuedBytes;
-        if ((queued > 0 && queued + bytes > _options.MaxStreamQueueBytes) || watcher.Queued >= _options.MaxWatcherQueuedResponses)
+        bool wake;
+        lock (_gate)
         {
-            Volatile.Write(ref _roomWanted, 1);
-            return false;
+            if (watcher.OpenResponse is { } open && open.ControlEpoch == _controlEpoch)
+            {
+                var added = EncodedWatchResponse.EventsSize(events, watcher.PrevKv);
+                if (open.QueuedBytes + added <= MergeLimit(watcher))
+                {
+                    if (_queuedBytes + added > _options.MaxStreamQueueBytes)
+                    {
+                        _roomWanted = true;
+                        refused = NewResponse(watcher, revision, events);
+                        return false;
+                    }
+
+                    var before = open.QueuedBytes;
+                    open.Append(revision, events);
+                    open.QueuedBytes = open.CalculateSize();
+                    _queuedBytes += open.QueuedBytes - before;
+                    refused = null;
+                    return true;
+                }
+            }
+
+            var response = NewResponse(watcher, revision, events);
+            var bytes = response.CalculateSize();
+            if ((_queuedBytes > 0 && _queuedBytes + bytes > _options.MaxStreamQueueBytes) || watcher.Queued >= _options.MaxWatcherQueuedResponses)
+            {
+                _roomWanted = true;
+                refused = response;
+                return false;
+            }
+
+            wake = EnqueueLocked(response, bytes);
+            watcher.OpenResponse = response;
         }
 
-        Enqueue(watcher, response, bytes);
+        refused = null;
+        Wake(wake);
+        return true;
+    }
+
+    /// <summary>
+    /// Queues a victim's pending response when the stream and the watcher have room; an
+    /// empty queue always has room, so a response bigger than the cap still goes out.
+    /// </summary>
+    internal bool TryEnqueue(Watcher watcher, EncodedWatchResponse response)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            var bytes = response.CalculateSize();
+            if ((_queuedBytes > 0 && _queuedBytes + bytes > _options.MaxStreamQueueBytes) || watcher.Queued >= _options.MaxWatcherQueuedResponses)
+            {
+                _roomWanted = true;
+                return false;
+            }
+
+            wake = EnqueueLocked(response, bytes);
+            watcher.OpenResponse = response;
+        }
+
+        Wake(wake);
         return true;
     }
 
     /// <summary>True when a catch-up batch for <paramref name="watcher"/> may be queued now.</summary>
     internal bool HasRoomFor(Watcher watcher)
     {
-        if (QueuedBytes < _options.MaxStreamQueueBytes && watcher.Queued == 0)
+        lock (_gate)
         {
-            return true;
+            if (_queuedBytes < _options.MaxStreamQueueBytes && watcher.Queued == 0)
+            {
+                return true;
+            }
+
+            _roomWanted = true;
+            return false;
+        }
+    }
+
+    /// <summary>A new event response of <paramref name="watcher"/> holding <paramref name="events"/>.</summary>
+    internal EncodedWatchResponse NewResponse(Watcher watcher, long revision, ReadOnlySpan<EncodedEvent> events)
+    {
+        var response = new EncodedWatchResponse(_header, watcher, revision);
+        response.Append(revision, events);
+        return response;
+    }
+
+    /// <summary>Queues a catch-up response whatever the caps: the catch-up loop checked for room before its round.</summary>
+    internal void EnqueueCatchUp(Watcher watcher, EncodedWatchResponse response)
+    {
+        bool wake;
+        lock (_gate)
+        {
+            wake = EnqueueLocked(response, response.CalculateSize());
+            watcher.OpenResponse = response;
         }
 
-        Volatile.Write(ref _roomWanted, 1);
-        return false;
+        Wake(wake);
     }
 
     /// <summary>Queues a control reply (created, canceled, progress): never refused, never reordered.</summary>
-    internal void EnqueueControl(WatchResponse response) => Enqueue(null, response, response.CalculateSize());
-
-    internal void Enqueue(Watcher? watcher, WatchResponse response, int bytes)
+    internal void EnqueueControl(WatchResponse message)
     {
-        watcher?.OnQueued();
-        Interlocked.Add(ref _queuedBytes, bytes);
-        _queue.Writer.TryWrite(new Outbound(response, watcher, bytes));
+        var response = new EncodedWatchResponse(message);
+        bool wake;
+        lock (_gate)
+        {
+            // Events queued from now on must not be appended to responses ahead of this reply.
+            _controlEpoch++;
+            wake = EnqueueLocked(response, response.CalculateSize());
+        }
+
+        Wake(wake);
     }
 
-    internal void Complete() => _queue.Writer.TryComplete();
+    internal void Complete()
+    {
+        bool wake;
+        lock (_gate)
+        {
+            _completed = true;
+            wake = _waiting;
+            _waiting = false;
+        }
+
+        if (wake)
+        {
+            _waiter.SetResult(false);
+        }
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token)
+    {
+        _waitCancellation.Unregister();
+        _waitCancellation = default;
+        return _waiter.GetResult(token);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _waiter.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _waiter.OnCompleted(continuation, state, token, flags);
+
+    private bool EnqueueLocked(EncodedWatchResponse response, int bytes)
+    {
+        response.QueuedBytes = bytes;
+        response.ControlEpoch = _controlEpoch;
+        if (response.Watcher is { } watcher)
+        {
+            watcher.Queued++;
+        }
+
+        _queuedBytes += bytes;
+        _queue.Enqueue(response);
+        var wake = _waiting;
+        _waiting = false;
+        return wake;
+    }
+
+    // Outside the lock: the reader's continuation is queued to the thread pool, not run here.
+    private void Wake(bool wake)
+    {
+        if (wake)
+        {
+            _waiter.SetResult(true);
+        }
+    }
+
+    private void CancelWait(CancellationToken token)
+    {
+        lock (_gate)
+        {
+            if (!_waiting)
+            {
+                return;
+            }
+
+            _waiting = false;
+        }
+
+        _waiter.SetException(new OperationCanceledException(token));
+    }
+
+    // Appending stops at the catch-up response size, and below the fragment size for watchers
+    // that asked for fragments, so a merged response is never split.
+    private int MergeLimit(Watcher watcher) =>
+        watcher.Fragment ? Math.Min(_options.MaxCatchUpResponseBytes, _options.FragmentBytes - 1) : _options.MaxCatchUpResponseBytes;
 
     /// <summary>
     /// Splits an oversized response into pieces of whole events, each under the fragment
     /// size if it can be; all pieces but the last carry fragment=true.
     /// </summary>
-    private WatchResponse Fragment(WatchResponse response)
+    private EncodedWatchResponse Fragment(EncodedWatchResponse response)
     {
-        var baseSize = new WatchResponse { Header = response.Header, WatchId = response.WatchId }.CalculateSize();
-        WatchResponse? first = null;
-        WatchResponse? piece = null;
-        var pieceSize = 0;
-        foreach (var change in response.Events)
+        // Every piece but the last also carries the fragment flag (2 bytes).
+        var envelope = response.EnvelopeSize + 2;
+        var watcher = response.Watcher!;
+        EncodedWatchResponse? first = null;
+        var start = 0;
+        var size = envelope;
+        for (var i = 0; i < response.EventCount; i++)
         {
-            var size = 1 + CodedOutputStream.ComputeMessageSize(change);
-            if (piece is null || (piece.Events.Count > 0 && pieceSize + size >= _options.FragmentBytes))
+            var eventSize = response.EventAt(i).FieldSize(watcher.PrevKv);
+            if (i > start && size + eventSize >= _options.FragmentBytes)
             {
-                if (piece is not null)
-                {
-                    piece.Fragment = true;
-                }
-
-                piece = new WatchResponse { Header = response.Header, WatchId = response.WatchId };
-                pieceSize = baseSize;
-                if (first is null)
-                {
-                    first = piece;
-                }
-                else
-                {
-                    _fragments.Enqueue(piece);
-                }
+                Add(response.Piece(start, i - start, fragment: true));
+                start = i;
+                size = envelope;
             }
 
-            piece.Events.Add(change);
-            pieceSize += size;
+            size += eventSize;
         }
 
+        Add(response.Piece(start, response.EventCount - start, fragment: false));
         return first!;
-    }
 
-    private readonly record struct Outbound(WatchResponse Response, Watcher? Watcher, int Bytes);
+        void Add(EncodedWatchResponse piece)
+        {
+            if (first is null)
+            {
+                first = piece;
+            }
+            else
+            {
+                _fragments.Enqueue(piece);
+            }
+        }
+    }
 }

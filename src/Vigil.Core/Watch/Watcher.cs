@@ -25,13 +25,12 @@ internal enum WatcherState
 
 /// <summary>
 /// One subscription on a watch stream: a key range, a start revision and delivery options.
-/// All fields but <see cref="Queued"/> are guarded by the hub's lock. An idle watcher holds
-/// no buffer: responses live in its stream's queue, and only a victim holds one pending.
+/// All fields but <see cref="Queued"/> and <see cref="OpenResponse"/> (its stream's lock) are
+/// guarded by the hub's lock. An idle watcher holds no buffer: responses live in its
+/// stream's queue, and only a victim holds one pending.
 /// </summary>
 internal sealed class Watcher
 {
-    private int _queued;
-
     public Watcher(WatchStream stream, long id, KeyRange range, WatchCreateRequest request, long nextRevision)
     {
         Stream = stream;
@@ -73,7 +72,7 @@ internal sealed class Watcher
     public long NextRevision { get; set; }
 
     /// <summary>The live response a victim could not queue.</summary>
-    public WatchResponse? Pending { get; set; }
+    public EncodedWatchResponse? Pending { get; set; }
 
     /// <summary>True once it was sent anything since the last progress tick.</summary>
     public bool SentSinceProgressTick { get; set; }
@@ -81,12 +80,14 @@ internal sealed class Watcher
     /// <summary>Catch-up round that chose it (avoids a set per round).</summary>
     public long SyncRound { get; set; }
 
-    /// <summary>Responses of this watcher queued on its stream and not yet taken by the sender.</summary>
-    public int Queued => Volatile.Read(ref _queued);
+    /// <summary>Responses of this watcher queued on its stream and not yet taken by the sender. Stream lock.</summary>
+    public int Queued { get; set; }
 
-    public void OnQueued() => Interlocked.Increment(ref _queued);
-
-    public void OnDequeued() => Interlocked.Decrement(ref _queued);
+    /// <summary>
+    /// Its newest event response, while that still waits in the stream's queue: later events
+    /// are appended to it rather than queued as responses of their own. Stream lock.
+    /// </summary>
+    public EncodedWatchResponse? OpenResponse { get; set; }
 
     public bool Accepts(Event change) =>
         change.Type == Event.Types.EventType.Put ? !NoPut : !NoDelete;

@@ -11,17 +11,23 @@ namespace Vigil.Silo.Services;
 /// <summary>
 /// etcd's Watch service: one bidirectional call is one <see cref="WatchStream"/>. A receive
 /// loop turns requests into creates, cancels and progress requests; a send loop drains the
-/// stream's queue, writing every ready response before one flush.
+/// stream's queue, writing every ready response before one flush. Responses are written by
+/// <see cref="EncodedWatchResponse.Marshaller"/>: events are serialized once per revision,
+/// not once per watcher.
 /// </summary>
 internal sealed partial class WatchService(SiloNode node, IHostApplicationLifetime lifetime, ILogger<WatchService> logger)
-    : Protocol.Etcdserverpb.Watch.WatchBase
+    : EncodedWatchServiceBase
 {
     // All but the last response of a batch are only buffered; the last one's write flushes them all.
     private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
 
+    // A long batch is flushed every so many bytes, so the client starts reading it early and
+    // the transport's flow control holds the sender back before much is buffered.
+    private const int FlushBytes = 64 * 1024;
+
     private static readonly Metadata NoHeaders = [];
 
-    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context)
+    public override async Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<EncodedWatchResponse> responseStream, ServerCallContext context)
     {
         // Clients (etcdctl among them) send "hasleader: true"; this node always has one.
         using var stream = node.Watches.OpenStream();
@@ -121,22 +127,26 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
         await node.EnsureAppliedAsync(needed, cancellationToken);
     }
 
-    private async Task SendAsync(WatchStream stream, IServerStreamWriter<WatchResponse> responses, CancellationToken cancellationToken)
+    private async Task SendAsync(WatchStream stream, IServerStreamWriter<EncodedWatchResponse> responses, CancellationToken cancellationToken)
     {
         try
         {
             while (await stream.WaitToReadAsync(cancellationToken))
             {
                 // One response ahead: a write flushes only when nothing else is ready.
-                if (!stream.TryRead(out var response))
+                if (!stream.TryReadEncoded(out var response))
                 {
                     continue;
                 }
 
+                var unflushed = 0;
                 while (true)
                 {
-                    var more = stream.TryRead(out var next);
-                    responses.WriteOptions = more ? Buffered : null;
+                    var more = stream.TryReadEncoded(out var next);
+                    unflushed += response.CalculateSize();
+                    var flush = !more || unflushed >= FlushBytes;
+                    unflushed = flush ? 0 : unflushed;
+                    responses.WriteOptions = flush ? null : Buffered;
 
                     // No token: a canceled write resets the HTTP/2 stream, and the call's
                     // status must still reach the client. A write blocked by a client that
