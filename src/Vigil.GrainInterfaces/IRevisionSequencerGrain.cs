@@ -23,6 +23,14 @@ public interface IRevisionSequencerGrain : IGrainWithIntegerKey
     /// <summary>Evaluates a transaction and applies its writes, if any, at the next revision.</summary>
     Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Applies several puts, deletes and txns (<see cref="RequestOp"/>s; a range request is
+    /// rejected) in one call: a silo gathers what its clients send while its previous call is
+    /// out, so a busy silo pays for one grain call per group rather than per write. Each
+    /// write gets its own revision and its own outcome, in the order given.
+    /// </summary>
+    Task<WriteOutcome[]> WriteAsync(RequestOp[] writes, CancellationToken cancellationToken = default);
+
     /// <summary>Records a compaction, ordered with the writes around it.</summary>
     Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken = default);
 }

@@ -73,6 +73,45 @@ internal sealed partial class RevisionSequencerGrain(
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         RunAsync(KeySpace.TxnAsync, request, cancellationToken);
 
+    public async Task<WriteOutcome[]> WriteAsync(RequestOp[] writes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+
+        // Start every write before awaiting any: they all queue in the sequencer now and
+        // commit in the same group.
+        var pending = new Task<ResponseOp>[writes.Length];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            pending[i] = ApplyAsync(writes[i], cancellationToken);
+        }
+
+        var outcomes = new WriteOutcome[writes.Length];
+        for (var i = 0; i < pending.Length; i++)
+        {
+            try
+            {
+                outcomes[i] = WriteOutcome.Accepted(await pending[i]);
+            }
+            catch (RpcException error)
+            {
+                outcomes[i] = WriteOutcome.Rejected(error);
+            }
+        }
+
+        return outcomes;
+    }
+
+    private async Task<ResponseOp> ApplyAsync(RequestOp write, CancellationToken cancellationToken) => write.RequestCase switch
+    {
+        RequestOp.RequestOneofCase.RequestPut => new ResponseOp { ResponsePut = await KeySpace.PutAsync(write.RequestPut, cancellationToken) },
+        RequestOp.RequestOneofCase.RequestDeleteRange => new ResponseOp
+        {
+            ResponseDeleteRange = await KeySpace.DeleteRangeAsync(write.RequestDeleteRange, cancellationToken),
+        },
+        RequestOp.RequestOneofCase.RequestTxn => new ResponseOp { ResponseTxn = await KeySpace.TxnAsync(write.RequestTxn, cancellationToken) },
+        _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"vigil: {write.RequestCase} is not a write")),
+    };
+
     public Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
         RunAsync(KeySpace.CompactAsync, request, cancellationToken);
 

@@ -17,13 +17,9 @@ internal sealed class WakeSignal
         var wake = Volatile.Read(ref _wake);
         if (!wake.Task.IsCompleted)
         {
-            try
-            {
-                await wake.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (TimeoutException)
-            {
-            }
+            // Timing out is the normal case for a periodic loop: no exception for it.
+            await wake.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         // Re-arm only if nobody woke us after we looked; a later Wake hits the new source.

@@ -53,3 +53,11 @@ internal sealed class CompactionRequestCodec : EtcdMessageCodec<CompactionReques
 [RegisterSerializer]
 [RegisterCopier]
 internal sealed class CompactionResponseCodec : EtcdMessageCodec<CompactionResponse>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class RequestOpCodec : EtcdMessageCodec<RequestOp>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class ResponseOpCodec : EtcdMessageCodec<ResponseOp>;

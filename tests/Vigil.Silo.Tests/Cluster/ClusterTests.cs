@@ -156,9 +156,21 @@ public sealed class ClusterTests(PostgresFixture fixture)
                 Assert.Equal("v1", get.StandardOutput.Trim());
             }
 
-            var members = await all.RunAsync("member", "list");
-            Assert.Equal(0, members.ExitCode);
-            var lines = members.StandardOutput.Trim().Split('\n');
+            // A silo joining moves grain directory partitions, which can re-activate the
+            // member registry; silos re-register every 2 s, so the list converges within that.
+            string[] lines = [];
+            for (var attempt = 0; attempt < 20 && lines.Length != 3; attempt++)
+            {
+                if (attempt > 0)
+                {
+                    await Task.Delay(500);
+                }
+
+                var members = await all.RunAsync("member", "list");
+                Assert.Equal(0, members.ExitCode);
+                lines = members.StandardOutput.Trim().Split('\n');
+            }
+
             Assert.Equal(3, lines.Length);
             foreach (var node in nodes)
             {
