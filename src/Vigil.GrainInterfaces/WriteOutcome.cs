@@ -32,5 +32,4 @@ public readonly struct WriteOutcome
         ArgumentNullException.ThrowIfNull(error);
         return new() { ErrorCode = error.StatusCode, ErrorDetail = error.Status.Detail };
     }
-
 }
