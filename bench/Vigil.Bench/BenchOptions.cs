@@ -11,6 +11,8 @@ internal sealed class BenchOptions
         Load generator for any etcd v3 endpoint (Vigil or etcd). Prints one table row per scenario.
 
           --endpoints <urls>      comma-separated http(s)://host:port (default http://127.0.0.1:2379)
+          --watch-endpoints <urls>  where the fan-out watchers connect (default: --endpoints); another silo
+                                  of a cluster times a put on one silo -> its event on another
           --scenarios <list>      put,range,watch,catchup or all (default all)
           --label <text>          name of the target in the table (default: the server's version)
           --clients <n>           concurrent workers for put and range (default 16)
@@ -26,6 +28,8 @@ internal sealed class BenchOptions
         """;
 
     public IReadOnlyList<string> Endpoints { get; private set; } = ["http://127.0.0.1:2379"];
+
+    public IReadOnlyList<string>? WatchEndpoints { get; private set; }
 
     public ISet<string> Scenarios { get; private set; } = new HashSet<string>(["put", "range", "watch", "catchup"], StringComparer.Ordinal);
 
@@ -70,6 +74,9 @@ internal sealed class BenchOptions
             {
                 case "--endpoints":
                     options.Endpoints = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    break;
+                case "--watch-endpoints":
+                    options.WatchEndpoints = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                     break;
                 case "--scenarios":
                     options.Scenarios = value == "all"
@@ -122,9 +129,14 @@ internal sealed class BenchOptions
         return options;
     }
 
-    public VigilClient CreateClient() => new(new VigilClientOptions
+    public VigilClient CreateClient() => CreateClient(Endpoints);
+
+    /// <summary>A client for the fan-out scenario's watchers.</summary>
+    public VigilClient CreateWatchClient() => CreateClient(WatchEndpoints ?? Endpoints);
+
+    private static VigilClient CreateClient(IReadOnlyList<string> endpoints) => new(new VigilClientOptions
     {
-        Endpoints = [.. Endpoints],
+        Endpoints = [.. endpoints],
         DefaultTimeout = TimeSpan.FromSeconds(60),
     });
 

@@ -29,8 +29,8 @@ internal static class WatchFanOutScenario
         }
 
         await using var writer = options.CreateClient();
-        await using var watchClient = options.CreateClient();
-        await using var bareClient = options.CreateClient();
+        await using var watchClient = options.CreateWatchClient();
+        await using var bareClient = options.CreateWatchClient();
         var bare = bareClient.Endpoints.Current.Watch;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var created = new TaskCompletionSource[options.Watchers];
