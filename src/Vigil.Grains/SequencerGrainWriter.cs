@@ -27,6 +27,12 @@ internal sealed class SequencerGrainWriter(IGrainFactory grains) : IRevisionWrit
     public ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
         CallAsync(_sequencer.CompactAsync(request, cancellationToken), cancellationToken);
 
+    public ValueTask<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken) =>
+        CallAsync(_sequencer.LeaseGrantAsync(id, ttl, cancellationToken), cancellationToken);
+
+    public ValueTask<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken) =>
+        CallAsync(_sequencer.LeaseRevokeAsync(id, cancellationToken), cancellationToken);
+
     private static async ValueTask<TResponse> CallAsync<TResponse>(Task<TResponse> call, CancellationToken cancellationToken)
     {
         try

@@ -53,3 +53,11 @@ internal sealed class CompactionRequestCodec : EtcdMessageCodec<CompactionReques
 [RegisterSerializer]
 [RegisterCopier]
 internal sealed class CompactionResponseCodec : EtcdMessageCodec<CompactionResponse>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class LeaseGrantResponseCodec : EtcdMessageCodec<LeaseGrantResponse>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class LeaseRevokeResponseCodec : EtcdMessageCodec<LeaseRevokeResponse>;
