@@ -33,4 +33,17 @@ public interface IRevisionSequencerGrain : IGrainWithIntegerKey
 
     /// <summary>Records a compaction, ordered with the writes around it.</summary>
     Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records lease <paramref name="id"/> (non-zero) with a TTL of <paramref name="ttl"/> seconds,
+    /// raised to etcd's minimum. Fails with "lease already exists" or "too large lease TTL".
+    /// Takes no revision.
+    /// </summary>
+    Task<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Removes lease <paramref name="id"/> and deletes every key attached to it at one revision
+    /// (none when it has no keys). Fails with "requested lease not found".
+    /// </summary>
+    Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default);
 }

@@ -115,6 +115,12 @@ internal sealed partial class RevisionSequencerGrain(
     public Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
         RunAsync(KeySpace.CompactAsync, request, cancellationToken);
 
+    public Task<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken) =>
+        RunAsync((request, token) => KeySpace.LeaseGrantAsync(request.id, request.ttl, token), (id, ttl), cancellationToken);
+
+    public Task<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync(KeySpace.LeaseRevokeAsync, id, cancellationToken);
+
     private KeySpace KeySpace => _keySpace ?? throw new InvalidOperationException("The sequencer is not active.");
 
     private static async Task<TResponse> RunAsync<TRequest, TResponse>(

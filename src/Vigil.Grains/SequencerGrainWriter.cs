@@ -36,11 +36,20 @@ internal sealed class SequencerGrainWriter(IGrainFactory grains) : IRevisionWrit
     public async ValueTask<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         (await SubmitAsync(new RequestOp { RequestTxn = request }, request.CalculateSize(), cancellationToken).ConfigureAwait(false)).ResponseTxn;
 
-    public async ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
+    public ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
+        CallAsync(_sequencer.CompactAsync(request, cancellationToken), cancellationToken);
+
+    public ValueTask<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken) =>
+        CallAsync(_sequencer.LeaseGrantAsync(id, ttl, cancellationToken), cancellationToken);
+
+    public ValueTask<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken) =>
+        CallAsync(_sequencer.LeaseRevokeAsync(id, cancellationToken), cancellationToken);
+
+    private static async ValueTask<TResponse> CallAsync<TResponse>(Task<TResponse> call, CancellationToken cancellationToken)
     {
         try
         {
-            return await _sequencer.CompactAsync(request, cancellationToken).ConfigureAwait(false);
+            return await call.ConfigureAwait(false);
         }
         catch (Exception error) when (Translate(error, cancellationToken) is { } translated)
         {

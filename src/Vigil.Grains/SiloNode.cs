@@ -6,8 +6,10 @@ using Vigil.Core.Mvcc;
 using Vigil.Core.Storage;
 using Vigil.Core.Watch;
 using Vigil.GrainInterfaces.Cluster;
+using Vigil.GrainInterfaces.Leases;
 using Vigil.Grains.Feed;
 using Vigil.Grains.Hosting;
+using Vigil.Grains.Leases;
 
 namespace Vigil.Grains;
 
@@ -40,6 +42,7 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
         KeySpace = new KeySpace(store, new SequencerGrainWriter(grains), _options.KeySpace);
         Watches = new WatchHub(store, Identity, _options.Watch, loggers.CreateLogger<WatchHub>());
         _feed = new SiloFeed(grains, Watches, _options.KeyRangeSplits, _options.Feed, loggers.CreateLogger<SiloFeed>());
+        KeepAlives = new KeepAliveRelay(grains);
     }
 
     public IRevisionStore Store { get; }
@@ -50,8 +53,14 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
 
     public WatchHub Watches { get; }
 
+    /// <summary>This silo's keep-alives, batched on their way to the lessor.</summary>
+    public KeepAliveRelay KeepAlives { get; }
+
+    /// <summary>The cluster's lessor.</summary>
+    public ILessorGrain Lessor => _grains.GetGrain<ILessorGrain>(0);
+
     /// <summary>The cluster-wide duties, each run by one grain somewhere in the cluster.</summary>
-    public static IReadOnlyList<string> Duties { get; } = [Cluster.AutoCompactionGrain.Duty];
+    public static IReadOnlyList<string> Duties { get; } = [Cluster.AutoCompactionGrain.Duty, LessorGrain.Duty];
 
     /// <summary>
     /// Vigil's one-per-cluster grains active on this silo now ("revision-sequencer",
@@ -147,17 +156,11 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     {
         while (!stopping.IsCancellationRequested)
         {
-            try
+            await PokeAsync(() => _grains.GetGrain<IMemberRegistryGrain>(0).RegisterAsync(Self), stopping).ConfigureAwait(false);
+            await PokeAsync(() => _grains.GetGrain<ILessorGrain>(0).EnsureRunningAsync(), stopping).ConfigureAwait(false);
+            if (_options.AutoCompaction.Enabled)
             {
-                await _grains.GetGrain<IMemberRegistryGrain>(0).RegisterAsync(Self).ConfigureAwait(false);
-                if (_options.AutoCompaction.Enabled)
-                {
-                    await _grains.GetGrain<IAutoCompactionGrain>(0).EnsureRunningAsync().ConfigureAwait(false);
-                }
-            }
-            catch (Exception error) when (error is OrleansException or TimeoutException)
-            {
-                LogDutiesFailed(error.Message);
+                await PokeAsync(() => _grains.GetGrain<IAutoCompactionGrain>(0).EnsureRunningAsync(), stopping).ConfigureAwait(false);
             }
 
             try
@@ -168,6 +171,20 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
             {
                 return;
             }
+        }
+    }
+
+    // Each duty on its own: one failing (a grain whose activation cannot reach the store)
+    // must not keep the others from starting.
+    private async Task PokeAsync(Func<Task> poke, CancellationToken stopping)
+    {
+        try
+        {
+            await poke().ConfigureAwait(false);
+        }
+        catch (Exception error) when (!stopping.IsCancellationRequested)
+        {
+            LogDutiesFailed(error.Message);
         }
     }
 

@@ -18,4 +18,10 @@ public interface IRevisionWriter
     ValueTask<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken);
 
     ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Records lease <paramref name="id"/> (already chosen, non-zero) with <paramref name="ttl"/> seconds as asked.</summary>
+    ValueTask<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken);
+
+    /// <summary>Removes a lease and deletes its keys at one revision.</summary>
+    ValueTask<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken);
 }

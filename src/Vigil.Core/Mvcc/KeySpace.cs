@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Vigil.Core.Storage;
 using Vigil.Protocol.Errors;
 using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Core.Mvcc;
 
@@ -22,9 +23,8 @@ public sealed class KeySpace
     private readonly IRevisionWriter _writer;
     private readonly KeySpaceOptions _options;
 
-    // Leases are not built yet: every lease is unknown, as etcd says of a lease that does not
-    // exist. Read-only txns evaluate their compares and reads with it.
-    private readonly WriteApplier _reader = new(static _ => false);
+    // Read-only txns evaluate their compares and reads with it.
+    private readonly WriteApplier _reader = new();
 
     public KeySpace(IRevisionStore store, IRevisionWriter writer, KeySpaceOptions options)
     {
@@ -112,6 +112,42 @@ public sealed class KeySpace
     {
         CheckSize(request);
         return _writer.CompactAsync(request, cancellationToken);
+    }
+
+    /// <summary>Records lease <paramref name="id"/> (non-zero) through the writer; the TTL is checked there, under the lock.</summary>
+    public ValueTask<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken) =>
+        _writer.LeaseGrantAsync(id, ttl, cancellationToken);
+
+    /// <summary>Revokes a lease through the writer: its keys are deleted at one revision.</summary>
+    public ValueTask<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken) =>
+        _writer.LeaseRevokeAsync(id, cancellationToken);
+
+    /// <summary>The lease as stored, or null when it does not exist.</summary>
+    public ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync(snapshot => snapshot.ReadLeaseAsync(id, cancellationToken), cancellationToken);
+
+    /// <summary>Every stored lease.</summary>
+    public ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken) =>
+        ReadAsync(snapshot => snapshot.ReadLeasesAsync(cancellationToken), cancellationToken);
+
+    /// <summary>The keys attached to lease <paramref name="id"/>, ascending, with the revision they were read at.</summary>
+    public ValueTask<(long Revision, IReadOnlyList<KeyValue> Keys)> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync(async snapshot => (snapshot.Revision, await snapshot.ReadLeaseKeysAsync(id, cancellationToken).ConfigureAwait(false)), cancellationToken);
+
+    private async ValueTask<T> ReadAsync<T>(Func<IStoreSnapshot, ValueTask<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var snapshot = await _store.OpenSnapshotAsync(cancellationToken).ConfigureAwait(false);
+            await using (snapshot.ConfigureAwait(false))
+            {
+                return await read(snapshot).ConfigureAwait(false);
+            }
+        }
+        catch (StoreUnavailableException error)
+        {
+            throw EtcdErrors.StoreUnavailable(error.Message);
+        }
     }
 
     private void CheckSize(IMessage request)

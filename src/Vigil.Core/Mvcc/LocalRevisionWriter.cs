@@ -1,4 +1,5 @@
 using Vigil.Core.Compaction;
+using Vigil.Core.Leases;
 using Vigil.Core.Sequencing;
 using Vigil.Protocol.Etcdserverpb;
 
@@ -12,6 +13,9 @@ namespace Vigil.Core.Mvcc;
 /// </summary>
 public sealed class LocalRevisionWriter : IRevisionWriter
 {
+    // Lease requests are two integers; their size only counts toward a batch's byte bound.
+    private const int LeaseRequestSize = 24;
+
     private readonly RevisionSequencer _sequencer;
     private readonly Compactor _compactor;
     private readonly WriteApplier _applier;
@@ -20,10 +24,7 @@ public sealed class LocalRevisionWriter : IRevisionWriter
     {
         _sequencer = sequencer;
         _compactor = compactor;
-
-        // Leases are not built yet: every lease is unknown, as etcd says of a lease that
-        // does not exist.
-        _applier = new WriteApplier(static _ => false);
+        _applier = new WriteApplier();
     }
 
     public ValueTask<PutResponse> PutAsync(PutRequest request, CancellationToken cancellationToken) =>
@@ -34,6 +35,12 @@ public sealed class LocalRevisionWriter : IRevisionWriter
 
     public ValueTask<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellationToken) =>
         _sequencer.SubmitAsync(new TxnCommand(_applier, request) { Size = request.CalculateSize() }, cancellationToken);
+
+    public ValueTask<LeaseGrantResponse> LeaseGrantAsync(long id, long ttl, CancellationToken cancellationToken) =>
+        _sequencer.SubmitAsync(new LeaseGrantCommand(id, ttl) { Size = LeaseRequestSize }, cancellationToken);
+
+    public ValueTask<LeaseRevokeResponse> LeaseRevokeAsync(long id, CancellationToken cancellationToken) =>
+        _sequencer.SubmitAsync(new LeaseRevokeCommand(id) { Size = LeaseRequestSize }, cancellationToken);
 
     public async ValueTask<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken)
     {

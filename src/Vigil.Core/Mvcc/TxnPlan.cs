@@ -29,7 +29,7 @@ internal sealed class TxnPlan
     public List<TxnPlan> Nested { get; }
 
     public static async ValueTask<TxnPlan> CreateAsync(
-        IStoreReader reader, TxnRequest request, Func<long, bool> leaseExists, CancellationToken cancellationToken)
+        IStoreReader reader, TxnRequest request, CancellationToken cancellationToken)
     {
         var succeeded = true;
         foreach (var compare in request.Compare)
@@ -47,10 +47,10 @@ internal sealed class TxnPlan
             switch (op.RequestCase)
             {
                 case RequestOp.RequestOneofCase.RequestTxn:
-                    nested.Add(await CreateAsync(reader, op.RequestTxn, leaseExists, cancellationToken).ConfigureAwait(false));
+                    nested.Add(await CreateAsync(reader, op.RequestTxn, cancellationToken).ConfigureAwait(false));
                     break;
                 case RequestOp.RequestOneofCase.RequestPut:
-                    await CheckPutAsync(reader, op.RequestPut, leaseExists, cancellationToken).ConfigureAwait(false);
+                    await CheckPutAsync(reader, op.RequestPut, cancellationToken).ConfigureAwait(false);
                     break;
                 case RequestOp.RequestOneofCase.RequestRange:
                     RangeEvaluator.CheckRevision(reader, op.RequestRange.Revision);
@@ -63,7 +63,7 @@ internal sealed class TxnPlan
 
     /// <summary>Data-dependent checks of a put: the key must exist for ignore_*, the lease must exist.</summary>
     public static async ValueTask CheckPutAsync(
-        IStoreReader reader, PutRequest put, Func<long, bool> leaseExists, CancellationToken cancellationToken)
+        IStoreReader reader, PutRequest put, CancellationToken cancellationToken)
     {
         if (put.IgnoreValue || put.IgnoreLease)
         {
@@ -74,7 +74,7 @@ internal sealed class TxnPlan
             }
         }
 
-        if (put.Lease != 0 && !leaseExists(put.Lease))
+        if (put.Lease != 0 && await reader.ReadLeaseAsync(put.Lease, cancellationToken).ConfigureAwait(false) is null)
         {
             throw EtcdErrors.LeaseNotFound;
         }

@@ -13,24 +13,17 @@ namespace Vigil.Core.Mvcc;
 /// </summary>
 internal sealed class WriteApplier
 {
-    private readonly Func<long, bool> _leaseExists;
-
-    public WriteApplier(Func<long, bool> leaseExists)
-    {
-        _leaseExists = leaseExists;
-    }
-
     public async ValueTask<PutResponse> PutAsync(
         IStoreReader reader, WriteSet writes, PutRequest put, long revision, CancellationToken cancellationToken)
     {
-        await TxnPlan.CheckPutAsync(reader, put, _leaseExists, cancellationToken).ConfigureAwait(false);
+        await TxnPlan.CheckPutAsync(reader, put, cancellationToken).ConfigureAwait(false);
         return await ApplyPutAsync(reader, writes, put, revision, cancellationToken).ConfigureAwait(false);
     }
 
     public async ValueTask<TxnResponse> TxnAsync(
         IStoreReader reader, WriteSet writes, TxnRequest txn, long revision, CancellationToken cancellationToken)
     {
-        var plan = await TxnPlan.CreateAsync(reader, txn, _leaseExists, cancellationToken).ConfigureAwait(false);
+        var plan = await TxnPlan.CreateAsync(reader, txn, cancellationToken).ConfigureAwait(false);
         var response = await ApplyTxnAsync(reader, writes, txn, plan, revision, cancellationToken).ConfigureAwait(false);
         response.Header = new ResponseHeader { Revision = writes.HasChanges ? revision : revision - 1 };
         return response;

@@ -167,7 +167,7 @@ public sealed partial class RevisionSequencer : IAsyncDisposable
                     }
                 }
 
-                if (firstRevision != 0 || context.CompactionRecorded)
+                if (firstRevision != 0 || context.CompactionRecorded || context.LeasesChanged)
                 {
                     await transaction.CommitAsync(revision, stopping).ConfigureAwait(false);
                     Interlocked.Increment(ref _commits);

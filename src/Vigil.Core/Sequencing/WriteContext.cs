@@ -1,5 +1,6 @@
 using Vigil.Core.Mvcc;
 using Vigil.Core.Storage;
+using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Core.Sequencing;
 
@@ -35,6 +36,34 @@ public sealed class WriteContext : IStoreReader
 
     public ValueTask<RangeReadResult> ReadRangeAsync(RangeRead read, CancellationToken cancellationToken) =>
         _transaction.ReadRangeAsync(read, cancellationToken);
+
+    public ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken) =>
+        _transaction.ReadLeaseAsync(id, cancellationToken);
+
+    public ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken) =>
+        _transaction.ReadLeasesAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<KeyValue>> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken) =>
+        _transaction.ReadLeaseKeysAsync(id, cancellationToken);
+
+    /// <summary>True once a command of the batch changed the store without taking a revision (a lease grant or an empty revoke).</summary>
+    internal bool LeasesChanged { get; private set; }
+
+    /// <summary>Records a granted lease; false when its ID is taken.</summary>
+    internal async ValueTask<bool> InsertLeaseAsync(StoredLease lease, CancellationToken cancellationToken)
+    {
+        var inserted = await _transaction.InsertLeaseAsync(lease, cancellationToken).ConfigureAwait(false);
+        LeasesChanged |= inserted;
+        return inserted;
+    }
+
+    /// <summary>Removes a lease row; false when it did not exist.</summary>
+    internal async ValueTask<bool> DeleteLeaseAsync(long id, CancellationToken cancellationToken)
+    {
+        var deleted = await _transaction.DeleteLeaseAsync(id, cancellationToken).ConfigureAwait(false);
+        LeasesChanged |= deleted;
+        return deleted;
+    }
 
     internal async ValueTask RecordCompactionAsync(long compactRevision, CancellationToken cancellationToken)
     {

@@ -74,6 +74,15 @@ public interface IStoreReader
     /// <see cref="Revision"/> and <see cref="CompactRevision"/> first.
     /// </summary>
     ValueTask<RangeReadResult> ReadRangeAsync(RangeRead read, CancellationToken cancellationToken);
+
+    /// <summary>The lease <paramref name="id"/>, or null when it does not exist (never granted, revoked or expired).</summary>
+    ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken);
+
+    /// <summary>Every lease, by ID.</summary>
+    ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The live keys attached to lease <paramref name="id"/>, ordered by key.</summary>
+    ValueTask<IReadOnlyList<KeyValue>> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken);
 }
 
 /// <summary>A read-only consistent view of the store.</summary>
@@ -95,6 +104,12 @@ public interface IStoreWriteTransaction : IStoreReader, IAsyncDisposable
     /// revision. Updates <c>kv</c> and appends to <c>history</c>.
     /// </summary>
     ValueTask AppendAsync(long revision, IReadOnlyList<Event> events, CancellationToken cancellationToken);
+
+    /// <summary>Records a granted lease; false (and nothing written) when its ID is taken.</summary>
+    ValueTask<bool> InsertLeaseAsync(StoredLease lease, CancellationToken cancellationToken);
+
+    /// <summary>Removes a lease; false when it did not exist. Its keys are deleted through <see cref="AppendAsync"/>.</summary>
+    ValueTask<bool> DeleteLeaseAsync(long id, CancellationToken cancellationToken);
 
     /// <summary>Records a new compact revision (history below it becomes unreadable at commit).</summary>
     ValueTask SetCompactRevisionAsync(long compactRevision, CancellationToken cancellationToken);

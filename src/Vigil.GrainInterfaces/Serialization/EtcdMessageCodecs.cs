@@ -61,3 +61,11 @@ internal sealed class RequestOpCodec : EtcdMessageCodec<RequestOp>;
 [RegisterSerializer]
 [RegisterCopier]
 internal sealed class ResponseOpCodec : EtcdMessageCodec<ResponseOp>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class LeaseGrantResponseCodec : EtcdMessageCodec<LeaseGrantResponse>;
+
+[RegisterSerializer]
+[RegisterCopier]
+internal sealed class LeaseRevokeResponseCodec : EtcdMessageCodec<LeaseRevokeResponse>;

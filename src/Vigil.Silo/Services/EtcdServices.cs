@@ -9,9 +9,9 @@ using Vigil.Grains;
 namespace Vigil.Silo.Services;
 
 /// <summary>
-/// The etcd v3 gRPC services a node serves (KV, Watch, Maintenance, Cluster, grpc health) as
-/// Grpc.AspNetCore services. The Lease and Auth services are not served: calls to them are
-/// answered "unknown service", as a server without them answers.
+/// The etcd v3 gRPC services a node serves (KV, Watch, Lease, Maintenance, Cluster, grpc
+/// health) as Grpc.AspNetCore services. The Auth service is not served: calls to it are
+/// answered "unknown service", as a server without it answers.
 /// </summary>
 internal static class EtcdServices
 {
@@ -24,6 +24,7 @@ internal static class EtcdServices
             return new KvService(node.KeySpace, node.Identity);
         });
         services.AddSingleton<WatchService>();
+        services.AddSingleton<LeaseService>();
         services.AddSingleton<MaintenanceService>();
         services.AddSingleton<ClusterService>();
 
@@ -36,6 +37,7 @@ internal static class EtcdServices
     {
         endpoints.MapGrpcService<KvService>();
         endpoints.MapGrpcService<WatchService>();
+        endpoints.MapGrpcService<LeaseService>();
         endpoints.MapGrpcService<MaintenanceService>();
         endpoints.MapGrpcService<ClusterService>();
         endpoints.MapGrpcHealthChecksService();

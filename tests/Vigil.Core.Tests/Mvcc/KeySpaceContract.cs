@@ -545,4 +545,78 @@ public abstract class KeySpaceContract : IAsyncLifetime
         Assert.Equal(201, await CurrentRevision());
         Assert.True(Node.Sequencer.CommittedBatches <= 200);
     }
+
+    private Task<PutResponse> PutLeased(string key, string value, long lease) =>
+        Kv.PutAsync(new PutRequest { Key = B(key), Value = B(value), Lease = lease }, CancellationToken.None).AsTask();
+
+    [Fact]
+    public async Task LeaseGrantFollowsEtcdsTtlRulesAndTakesNoRevision()
+    {
+        await Put("x", "1");
+        var granted = await Kv.LeaseGrantAsync(10, 1, CancellationToken.None);
+        Assert.Equal((10L, 2L, 2L), (granted.ID, granted.TTL, granted.Header.Revision));
+        Assert.Equal(2, (await Kv.LeaseGrantAsync(11, -5, CancellationToken.None)).TTL);
+        Assert.Equal(9_000_000_000, (await Kv.LeaseGrantAsync(12, 9_000_000_000, CancellationToken.None)).TTL);
+        await Rejects(StatusCode.OutOfRange, EtcdErrors.LeaseTtlTooLargeMessage,
+            () => Kv.LeaseGrantAsync(13, 9_000_000_001, CancellationToken.None).AsTask());
+        await Rejects(StatusCode.FailedPrecondition, EtcdErrors.LeaseExistsMessage,
+            () => Kv.LeaseGrantAsync(10, 60, CancellationToken.None).AsTask());
+        Assert.Equal([10L, 11L, 12L], (await Kv.ReadLeasesAsync(CancellationToken.None)).Select(l => l.Id));
+        Assert.Equal(2, await CurrentRevision());
+    }
+
+    [Fact]
+    public async Task PutsAttachDetachAndKeepLeases()
+    {
+        await Kv.LeaseGrantAsync(5, 60, CancellationToken.None);
+        await Rejects(StatusCode.NotFound, EtcdErrors.LeaseNotFoundMessage, () => PutLeased("k", "v", 6));
+        await PutLeased("k", "1", 5);
+        await PutLeased("j", "1", 5);
+        Assert.Equal(5, (await Get("k")).Kvs[0].Lease);
+
+        // ignore_lease keeps the lease; a plain put detaches the key.
+        await Kv.PutAsync(new PutRequest { Key = B("k"), Value = B("2"), IgnoreLease = true }, CancellationToken.None);
+        Assert.Equal(5, (await Get("k")).Kvs[0].Lease);
+        await Put("j", "2");
+        Assert.Equal(0, (await Get("j")).Kvs[0].Lease);
+        Assert.Equal(["k"], (await Kv.ReadLeaseKeysAsync(5, CancellationToken.None)).Keys.Select(kv => kv.Key.ToStringUtf8()));
+
+        var compare = new TxnRequest
+        {
+            Compare = { new Compare { Key = B("k"), Target = CompareTarget.Lease, Result = CompareResult.Equal, Lease = 5 } },
+            Success = { PutOp("hit", "1") },
+        };
+        Assert.True((await Txn(compare)).Succeeded);
+        compare.Compare[0].Key = B("j");
+        Assert.False((await Txn(compare)).Succeeded);
+    }
+
+    [Fact]
+    public async Task RevokeDeletesEveryAttachedKeyAtOneRevisionInKeyOrder()
+    {
+        await Kv.LeaseGrantAsync(5, 60, CancellationToken.None);
+        await Kv.LeaseGrantAsync(6, 60, CancellationToken.None);
+        await PutLeased("b", "1", 5);
+        await PutLeased("a", "1", 5);
+        await PutLeased("c", "1", 6);
+        await Put("d", "1");
+        var before = await CurrentRevision();
+
+        var revoked = await Kv.LeaseRevokeAsync(5, CancellationToken.None);
+        Assert.Equal(before + 1, revoked.Header.Revision);
+        Assert.Equal(["c", "d"], Keys(await Get("a", "z")));
+        Assert.Null(await Kv.ReadLeaseAsync(5, CancellationToken.None));
+
+        var history = await Node.Store.ReadHistoryAsync(before + 1, before + 1, 10, CancellationToken.None);
+        Assert.Equal(["a", "b"], history.Events.Select(e => e.Kv.Key.ToStringUtf8()));
+        Assert.All(history.Events, e => Assert.Equal(Event.Types.EventType.Delete, e.Type));
+
+        await Rejects(StatusCode.NotFound, EtcdErrors.LeaseNotFoundMessage,
+            () => Kv.LeaseRevokeAsync(5, CancellationToken.None).AsTask());
+
+        // A lease without keys goes without a revision.
+        await Kv.LeaseGrantAsync(7, 60, CancellationToken.None);
+        Assert.Equal(before + 1, (await Kv.LeaseRevokeAsync(7, CancellationToken.None)).Header.Revision);
+        Assert.Equal(before + 1, await CurrentRevision());
+    }
 }

@@ -553,6 +553,67 @@ public abstract class RevisionStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LeasesAreInsertedOnceReadAndDeletedWithTheirTransaction()
+    {
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            Assert.True(await tx.InsertLeaseAsync(new StoredLease(7, 30), Ct));
+            Assert.False(await tx.InsertLeaseAsync(new StoredLease(7, 60), Ct));
+            Assert.True(await tx.InsertLeaseAsync(new StoredLease(-3, 5), Ct));
+            Assert.Equal(new StoredLease(7, 30), await tx.ReadLeaseAsync(7, Ct));
+            await tx.CommitAsync(1, Ct);
+        }
+
+        await using (var snapshot = await Store.OpenSnapshotAsync(Ct))
+        {
+            Assert.Equal([new StoredLease(-3, 5), new StoredLease(7, 30)], await snapshot.ReadLeasesAsync(Ct));
+            Assert.Null(await snapshot.ReadLeaseAsync(8, Ct));
+        }
+
+        // A rolled-back delete leaves the lease; a committed one removes it, once.
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            Assert.True(await tx.DeleteLeaseAsync(7, Ct));
+            Assert.Null(await tx.ReadLeaseAsync(7, Ct));
+        }
+
+        await using (var tx = await Store.BeginWriteAsync(Ct))
+        {
+            Assert.Equal(new StoredLease(7, 30), await tx.ReadLeaseAsync(7, Ct));
+            Assert.True(await tx.DeleteLeaseAsync(7, Ct));
+            Assert.False(await tx.DeleteLeaseAsync(7, Ct));
+            await tx.CommitAsync(1, Ct);
+        }
+
+        var reopened = await OpenStoreAsync();
+        await using var after = await reopened.OpenSnapshotAsync(Ct);
+        Assert.Equal([new StoredLease(-3, 5)], await after.ReadLeasesAsync(Ct));
+    }
+
+    [Fact]
+    public async Task ALeaseKnowsItsLiveKeysInKeyOrderIncludingUncommittedOnes()
+    {
+        await WriteAsync(_model.Next([
+            new Change(B("z"), B("1"), Lease: 5), new Change(B("a"), B("1"), Lease: 5),
+            new Change(B("m"), B("1"), Lease: 6), new Change(B("plain"), B("1"))]));
+
+        await using (var snapshot = await Store.OpenSnapshotAsync(Ct))
+        {
+            Assert.Equal(["a", "z"], (await snapshot.ReadLeaseKeysAsync(5, Ct)).Select(kv => kv.Key.ToStringUtf8()));
+            Assert.Equal(_model.Range(2, Key("a")), (await snapshot.ReadLeaseKeysAsync(5, Ct)).Take(1));
+            Assert.Empty(await snapshot.ReadLeaseKeysAsync(0, Ct));
+            Assert.Empty(await snapshot.ReadLeaseKeysAsync(9, Ct));
+        }
+
+        // Deleting "a", detaching "z" (a put without lease) and attaching "m" are seen inside
+        // the transaction before it commits (PostgreSQL buffers appends until a read).
+        await using var tx = await Store.BeginWriteAsync(Ct);
+        await tx.AppendAsync(3, _model.Next([new Change(B("a"), null), new Change(B("z"), B("2")), new Change(B("m"), B("2"), Lease: 5)]), Ct);
+        Assert.Equal(["m"], (await tx.ReadLeaseKeysAsync(5, Ct)).Select(kv => kv.Key.ToStringUtf8()));
+        Assert.Empty(await tx.ReadLeaseKeysAsync(6, Ct));
+    }
+
+    [Fact]
     public async Task CommittedStateSurvivesDisposeAndReopen()
     {
         await WriteAsync(_model.Next(("a", "1")), _model.Next(("b", "2")));

@@ -25,7 +25,29 @@ internal sealed class Scenario
         _steps.Add(async run =>
         {
             run.Transcript.Command("etcdctl " + string.Join(' ', args.Select(Quote)), Abbreviate(stdin));
-            run.Transcript.Result(await run.Etcdctl.RunAsync(args, stdin, run.CancellationToken));
+            run.Transcript.Result(run.Mask(await run.Etcdctl.RunAsync(run.Substitute(args), stdin, run.CancellationToken)));
+        });
+        return this;
+    }
+
+    /// <summary>
+    /// <c>etcdctl lease grant ttl</c>, remembering the granted lease as <paramref name="name"/>:
+    /// later arguments may say <c>{name}</c> for its ID, and output shows the ID as
+    /// <c>&lt;name&gt;</c>, because each server picks its own IDs.
+    /// </summary>
+    public Scenario GrantLease(string name, string ttl)
+    {
+        _steps.Add(async run =>
+        {
+            run.Transcript.Command($"etcdctl lease grant {ttl}  # {name}");
+            var result = await run.Etcdctl.RunAsync(["lease", "grant", ttl], null, run.CancellationToken);
+            var granted = System.Text.RegularExpressions.Regex.Match(result.StandardOutput, "^lease ([0-9a-f]+) granted");
+            if (granted.Success)
+            {
+                run.Leases[name] = long.Parse(granted.Groups[1].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            run.Transcript.Result(run.Mask(result));
         });
         return this;
     }
@@ -51,7 +73,7 @@ internal sealed class Scenario
         _steps.Add(run =>
         {
             run.Transcript.Command($"etcdctl {string.Join(' ', args.Select(Quote))} &  # {name}");
-            run.Watches.Add(name, run.Etcdctl.StartWatch(args));
+            run.Watches.Add(name, run.Etcdctl.StartWatch(run.Substitute(args)));
             return Task.CompletedTask;
         });
         return this;
@@ -75,7 +97,7 @@ internal sealed class Scenario
         {
             run.Transcript.Command($"read {count} lines of {name}");
             var lines = await run.Watches[name].ReadLinesAsync(count, WatchReadTimeout, run.CancellationToken);
-            run.Transcript.Lines(lines, count);
+            run.Transcript.Lines([.. lines.Select(run.Mask)], count);
         });
         return this;
     }
@@ -147,5 +169,26 @@ internal sealed class Scenario
         public Transcript Transcript { get; } = new();
 
         public Dictionary<string, EtcdctlWatch> Watches { get; } = [];
+
+        /// <summary>Leases granted by the scenario, by name.</summary>
+        public Dictionary<string, long> Leases { get; } = [];
+
+        public string[] Substitute(string[] args) =>
+            [.. args.Select(arg => Leases.Aggregate(arg, (text, lease) => text.Replace("{" + lease.Key + "}", lease.Value.ToString("x", System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)))];
+
+        public EtcdctlResult Mask(EtcdctlResult result) =>
+            result with { StandardOutput = Mask(result.StandardOutput), StandardError = Mask(result.StandardError) };
+
+        public string Mask(string text)
+        {
+            foreach (var (name, id) in Leases)
+            {
+                var hex = id.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+                var dec = id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                text = System.Text.RegularExpressions.Regex.Replace(text, $@"\b(0*{hex}|{dec})\b", "<" + name + ">");
+            }
+
+            return text;
+        }
     }
 }

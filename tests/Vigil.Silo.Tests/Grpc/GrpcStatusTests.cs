@@ -57,8 +57,7 @@ public sealed class GrpcStatusTests(GrpcServerFixture fixture) : IClassFixture<G
     }
 
     [Theory]
-    [InlineData("/etcdserverpb.Lease/LeaseGrant", "unknown service etcdserverpb.Lease")]
-    [InlineData("/etcdserverpb.Lease/LeaseKeepAlive", "unknown service etcdserverpb.Lease")]
+    [InlineData("/etcdserverpb.Lease/LeaseFoo", "unknown method LeaseFoo for service etcdserverpb.Lease")]
     [InlineData("/etcdserverpb.Auth/Authenticate", "unknown service etcdserverpb.Auth")]
     [InlineData("/etcdserverpb.Foo/Bar", "unknown service etcdserverpb.Foo")]
     [InlineData("/etcdserverpb.100%25/Get", "unknown service etcdserverpb.100%25")]

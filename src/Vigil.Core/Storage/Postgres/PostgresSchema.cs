@@ -43,6 +43,10 @@ internal static class PostgresSchema
             prev_lease bigint NOT NULL,
             PRIMARY KEY (revision, sub));
         CREATE INDEX IF NOT EXISTS history_key_revision ON history (key, revision);
+        CREATE TABLE IF NOT EXISTS lease (
+            id bigint PRIMARY KEY,
+            ttl bigint NOT NULL);
+        CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease) WHERE lease <> 0;
         CREATE TABLE IF NOT EXISTS members (
             id bigint PRIMARY KEY,
             name text NOT NULL,

@@ -1,4 +1,5 @@
 using Vigil.Core.Storage.Sql;
+using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Core.Storage.Postgres;
 
@@ -30,6 +31,28 @@ internal sealed class PostgresSnapshot : IStoreSnapshot
         catch (Exception e) when (PostgresFailure.IsUnavailable(e))
         {
             throw _store.Unavailable("read a range", e);
+        }
+    }
+
+    public ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync("read a lease", session => LeaseQuery.ReadAsync(session, id, cancellationToken));
+
+    public ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken) =>
+        ReadAsync("read leases", session => LeaseQuery.ReadAllAsync(session, cancellationToken));
+
+    public ValueTask<IReadOnlyList<KeyValue>> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken) =>
+        ReadAsync("read a lease's keys", session => LeaseQuery.ReadKeysAsync(session, id, cancellationToken));
+
+    private async ValueTask<T> ReadAsync<T>(string operation, Func<ICommandSource, ValueTask<T>> read)
+    {
+        var session = _session ?? throw new ObjectDisposedException(nameof(PostgresSnapshot));
+        try
+        {
+            return await read(session);
+        }
+        catch (Exception e) when (PostgresFailure.IsUnavailable(e))
+        {
+            throw _store.Unavailable(operation, e);
         }
     }
 

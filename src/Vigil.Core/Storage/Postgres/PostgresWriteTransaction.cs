@@ -48,6 +48,41 @@ internal sealed class PostgresWriteTransaction : IStoreWriteTransaction
         }
     }
 
+    public ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("read a lease", () => LeaseQuery.ReadAsync(_session, id, cancellationToken), cancellationToken);
+
+    public ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken) =>
+        RunAsync("read leases", () => LeaseQuery.ReadAllAsync(_session, cancellationToken), cancellationToken);
+
+    public ValueTask<IReadOnlyList<KeyValue>> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("read a lease's keys", () => LeaseQuery.ReadKeysAsync(_session, id, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> InsertLeaseAsync(StoredLease lease, CancellationToken cancellationToken) =>
+        RunAsync("insert a lease", () => LeaseQuery.InsertAsync(_session, lease, cancellationToken), cancellationToken);
+
+    public ValueTask<bool> DeleteLeaseAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("delete a lease", () => LeaseQuery.DeleteAsync(_session, id, cancellationToken), cancellationToken);
+
+    // Buffered revisions go out first, so lease statements see (and order after) them.
+    private async ValueTask<T> RunAsync<T>(string operation, Func<ValueTask<T>> statement, CancellationToken cancellationToken)
+    {
+        _state.EnsureOpen();
+        try
+        {
+            await FlushAsync(cancellationToken);
+            return await statement();
+        }
+        catch (Exception e) when (PostgresFailure.IsUnavailable(e))
+        {
+            throw Fail(operation, e);
+        }
+        catch (PostgresException)
+        {
+            _state = WriteTransactionState.Failed;
+            throw;
+        }
+    }
+
     public async ValueTask AppendAsync(long revision, IReadOnlyList<Event> events, CancellationToken cancellationToken)
     {
         _state.EnsureOpen();

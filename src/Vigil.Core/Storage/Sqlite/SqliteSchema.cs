@@ -40,5 +40,9 @@ internal static class SqliteSchema
             prev_lease INTEGER NOT NULL,
             PRIMARY KEY (revision, sub));
         CREATE INDEX IF NOT EXISTS history_key_revision ON history (key, revision);
+        CREATE TABLE IF NOT EXISTS lease (
+            id INTEGER NOT NULL PRIMARY KEY,
+            ttl INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS kv_lease ON kv (lease) WHERE lease <> 0;
         """;
 }

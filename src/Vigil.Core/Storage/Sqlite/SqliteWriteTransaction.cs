@@ -67,6 +67,41 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         }
     }
 
+    public ValueTask<StoredLease?> ReadLeaseAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("read a lease", () => LeaseQuery.ReadAsync(_session, id, cancellationToken));
+
+    public ValueTask<IReadOnlyList<StoredLease>> ReadLeasesAsync(CancellationToken cancellationToken) =>
+        RunAsync("read leases", () => LeaseQuery.ReadAllAsync(_session, cancellationToken));
+
+    public ValueTask<IReadOnlyList<KeyValue>> ReadLeaseKeysAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("read a lease's keys", () => LeaseQuery.ReadKeysAsync(_session, id, cancellationToken));
+
+    public ValueTask<bool> InsertLeaseAsync(StoredLease lease, CancellationToken cancellationToken) =>
+        RunAsync("insert a lease", () => LeaseQuery.InsertAsync(_session, lease, cancellationToken));
+
+    public ValueTask<bool> DeleteLeaseAsync(long id, CancellationToken cancellationToken) =>
+        RunAsync("delete a lease", () => LeaseQuery.DeleteAsync(_session, id, cancellationToken));
+
+    private async ValueTask<T> RunAsync<T>(string operation, Func<ValueTask<T>> statement)
+    {
+        _state.EnsureOpen();
+        try
+        {
+            return await statement();
+        }
+        catch (SqliteException e)
+        {
+            // A failed statement may leave the transaction unusable: only a rollback is safe now.
+            _state = WriteTransactionState.Failed;
+            if (SqliteFailure.IsUnavailable(e))
+            {
+                throw _store.Unavailable(operation, e);
+            }
+
+            throw;
+        }
+    }
+
     public ValueTask AppendAsync(long revision, IReadOnlyList<Event> events, CancellationToken cancellationToken)
     {
         _state.EnsureOpen();

@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Net;
+using Vigil.Core.Mvcc;
+using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Mvccpb;
+using Vigil.Silo.Tests.Watch;
+using Vigil.Testing;
+using Xunit.Abstractions;
+
+namespace Vigil.Silo.Tests.Cluster;
+
+/// <summary>
+/// Three silos as real processes over one PostgreSQL. Leases with keys are granted, then the
+/// silo hosting the lessor is killed with SIGKILL just as they fall due: the lessor comes
+/// back on another silo, renews every stored lease, and expires them all. A watcher on a
+/// surviving silo must see every leased key deleted exactly once, both keys of a lease at one
+/// revision, and nothing of the lease left afterwards.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper output)
+{
+    private const string Prefix = "lease/";
+    private const int Leases = 300;
+    private const long Ttl = 15;
+
+    [Fact]
+    public async Task KillingTheLessorsSiloWhileLeasesAreDueExpiresEachLeaseOnce()
+    {
+        var store = await fixture.CreateDatabaseAsync("lessorfault");
+        string[] args = ["--store", store];
+        var silos = new List<VigilSiloProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                silos.Add(await VigilSiloProcess.StartAsync("s" + i, args));
+            }
+
+            var victim = await HostOfAsync(silos, "lessor");
+            var survivors = silos.Where(s => s != victim).ToArray();
+            await using var client = new RawConnection(survivors[0].ClientUrl);
+            await using var watching = new RawConnection(survivors[1].ClientUrl);
+            await using var watcher = new WatchStreamClient(watching);
+            await watcher.CreateAsync(new WatchCreateRequest { Key = B(Prefix), RangeEnd = KeyRange.PrefixEnd(B(Prefix)), WatchId = 1 });
+            await watcher.WaitForAsync(r => r.Created);
+
+            // Grants and leased puts go through the victim too: it is a silo like the others.
+            await using var victimClient = new RawConnection(victim.ClientUrl);
+            var granting = Stopwatch.StartNew();
+            var ids = new long[Leases];
+            using (var parallel = new SemaphoreSlim(16))
+            {
+                await Task.WhenAll(Enumerable.Range(0, Leases).Select(async i =>
+                {
+                    await parallel.WaitAsync();
+                    try
+                    {
+                        var connection = i % 2 == 0 ? client : victimClient;
+                        var lease = await connection.UnaryAsync("/etcdserverpb.Lease/LeaseGrant", new LeaseGrantRequest { TTL = Ttl }, LeaseGrantResponse.Parser);
+                        ids[i] = lease.ID;
+                        await connection.UnaryAsync("/etcdserverpb.KV/Txn", new TxnRequest
+                        {
+                            Success =
+                            {
+                                new RequestOp { RequestPut = new PutRequest { Key = B($"{Prefix}{i}/a"), Value = B("v"), Lease = lease.ID } },
+                                new RequestOp { RequestPut = new PutRequest { Key = B($"{Prefix}{i}/b"), Value = B("v"), Lease = lease.ID } },
+                            },
+                        }, TxnResponse.Parser);
+                    }
+                    finally
+                    {
+                        parallel.Release();
+                    }
+                }));
+            }
+
+            output.WriteLine($"{Leases} leases granted with two keys each in {granting.ElapsedMilliseconds} ms");
+            Assert.Equal(Leases, ids.Distinct().Count());
+
+            // Kill just before the first leases fall due, so their expiry is what the next lessor inherits.
+            var untilDue = TimeSpan.FromSeconds(Ttl - 1) - granting.Elapsed;
+            if (untilDue > TimeSpan.Zero)
+            {
+                await Task.Delay(untilDue);
+            }
+
+            victim.Kill();
+            var killed = Stopwatch.StartNew();
+
+            // Every key: one DELETE; both keys of a lease at one revision.
+            var deletes = new Dictionary<string, long>();
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(120);
+            while (deletes.Count < Leases * 2)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"only {deletes.Count} of {Leases * 2} leased keys were deleted");
+                await Task.Delay(200);
+                deletes.Clear();
+                foreach (var change in watcher.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Where(e => e.Type == Event.Types.EventType.Delete))
+                {
+                    Assert.True(deletes.TryAdd(change.Kv.Key.ToStringUtf8(), change.Kv.ModRevision), $"{change.Kv.Key.ToStringUtf8()} was deleted twice");
+                }
+            }
+
+            output.WriteLine($"all {Leases} leases expired {killed.ElapsedMilliseconds} ms after kill -9 of the lessor's silo");
+            for (var i = 0; i < Leases; i++)
+            {
+                Assert.Equal(deletes[$"{Prefix}{i}/a"], deletes[$"{Prefix}{i}/b"]);
+            }
+
+            Assert.Equal(Leases, deletes.Values.Distinct().Count());
+            var left = await client.UnaryAsync("/etcdserverpb.Lease/LeaseLeases", new LeaseLeasesRequest(), LeaseLeasesResponse.Parser);
+            Assert.Empty(left.Leases);
+            var keys = await client.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = B(Prefix), RangeEnd = KeyRange.PrefixEnd(B(Prefix)), CountOnly = true }, RangeResponse.Parser);
+            Assert.Equal(0, keys.Count);
+
+            // A moment later there is still no second delete of anything.
+            var revision = keys.Header.Revision;
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            Assert.Equal(Leases * 2, watcher.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Count(e => e.Type == Event.Types.EventType.Delete));
+            Assert.Equal(revision, (await client.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = B("any") }, RangeResponse.Parser)).Header.Revision);
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    private static Google.Protobuf.ByteString B(string text) => Google.Protobuf.ByteString.CopyFromUtf8(text);
+
+    /// <summary>The silo whose /metrics says it hosts <paramref name="grain"/> (waits until one does).</summary>
+    private static async Task<VigilSiloProcess> HostOfAsync(IReadOnlyList<VigilSiloProcess> silos, string grain)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var hosts = new List<VigilSiloProcess>();
+            foreach (var silo in silos)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, silo.ClientUrl + "/metrics")
+                {
+                    Version = HttpVersion.Version20,
+                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                };
+                using var response = await http.SendAsync(request);
+                if ((await response.Content.ReadAsStringAsync()).Contains($"vigil_hosted{{grain=\"{grain}\"}} 1", StringComparison.Ordinal))
+                {
+                    hosts.Add(silo);
+                }
+            }
+
+            Assert.True(hosts.Count <= 1, $"{grain} is active on {hosts.Count} silos");
+            if (hosts.Count == 1)
+            {
+                return hosts[0];
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException($"no silo hosts {grain}");
+    }
+}
