@@ -21,6 +21,8 @@ internal sealed class BenchOptions
           --requests <n>          requests per put / range run (default 10000)
           --keys <n>              distinct keys written by put, read by range (default 1000)
           --watchers <n>          watchers in the fan-out and catch-up scenarios (default 100)
+          --shared-streams <n>    clients whose shared Watch streams the fan-out's first layout spreads its
+                                  watchers over (default 1)
           --events <n>            writes the watchers of the fan-out scenario receive (default 1000)
           --history <n>           revisions replayed by catch-up watchers (default 10000)
           --catchup-watchers <n>  watchers in the catch-up scenario (default 10)
@@ -48,6 +50,8 @@ internal sealed class BenchOptions
     public int Watchers { get; private set; } = 100;
 
     public int Events { get; private set; } = 1000;
+
+    public int SharedStreams { get; private set; } = 1;
 
     public int History { get; private set; } = 10_000;
 
@@ -103,6 +107,9 @@ internal sealed class BenchOptions
                     break;
                 case "--watchers":
                     options.Watchers = Positive(flag, value);
+                    break;
+                case "--shared-streams":
+                    options.SharedStreams = Positive(flag, value);
                     break;
                 case "--events":
                     options.Events = Positive(flag, value);

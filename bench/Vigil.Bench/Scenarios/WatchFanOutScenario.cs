@@ -9,7 +9,7 @@ namespace Vigil.Bench.Scenarios;
 /// Watch fan-out: W watchers of one key, one writer putting it E times in a row. Measures how
 /// long after the put was acknowledged each watcher received its event, and the events
 /// delivered per second over all watchers. Two layouts: every watcher on the one shared
-/// stream of a <see cref="VigilClient"/>, or one Watch stream per watcher (bare calls of the
+/// stream of a <see cref="VigilClient"/> (or spread over --shared-streams clients), or one Watch stream per watcher (bare calls of the
 /// generated Watch client on the channel of a second <see cref="VigilClient"/>), which is how
 /// many independent processes would watch.
 /// </summary>
@@ -29,7 +29,9 @@ internal static class WatchFanOutScenario
         }
 
         await using var writer = options.CreateClient();
-        await using var watchClient = options.CreateWatchClient();
+        // The shared-stream layout spreads its watchers round-robin over --shared-streams
+        // clients, each with its one multiplexed Watch stream.
+        var sharedClients = Enumerable.Range(0, oneStream ? options.SharedStreams : 0).Select(_ => options.CreateWatchClient()).ToList();
         await using var bareClient = options.CreateWatchClient();
         var bare = bareClient.Endpoints.Current.Watch;
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5));
@@ -40,7 +42,7 @@ internal static class WatchFanOutScenario
             var index = w;
             created[index] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             watchers[index] = oneStream
-                ? Task.Run(() => SharedStreamWatcherAsync(watchClient, key, options.Events, received[index], revisions[index], created[index], stop.Token))
+                ? Task.Run(() => SharedStreamWatcherAsync(sharedClients[index % sharedClients.Count], key, options.Events, received[index], revisions[index], created[index], stop.Token))
                 : Task.Run(() => OwnStreamWatcherAsync(bare, key, options.Events, received[index], revisions[index], created[index], stop.Token));
         }
 
@@ -80,7 +82,12 @@ internal static class WatchFanOutScenario
 
         var total = (long)options.Watchers * options.Events;
         var elapsed = Stopwatch.GetElapsedTime(first, last);
-        var layout = oneStream ? "1 stream" : $"{options.Watchers} streams";
+        foreach (var client in sharedClients)
+        {
+            await client.DisposeAsync();
+        }
+
+        var layout = !oneStream ? $"{options.Watchers} streams" : options.SharedStreams == 1 ? "1 stream" : $"{options.SharedStreams} shared streams";
         return new ResultRow(
             $"watch fan-out, {layout}",
             $"{options.Watchers} watchers x {options.Events} puts of {options.ValueSize} B, 1 writer",
