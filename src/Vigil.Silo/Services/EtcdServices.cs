@@ -9,8 +9,8 @@ using Vigil.Grains;
 namespace Vigil.Silo.Services;
 
 /// <summary>
-/// The etcd v3 gRPC services a node serves (KV, Watch, Lease, Maintenance, Cluster, grpc
-/// health) as Grpc.AspNetCore services. The Auth service is not served: calls to it are
+/// The etcd v3 gRPC services a node serves (KV, Watch, Lease, Maintenance, Cluster, Lock,
+/// Election, grpc health) as Grpc.AspNetCore services. The Auth service is not served: calls to it are
 /// answered "unknown service", as a server without it answers.
 /// </summary>
 internal static class EtcdServices
@@ -25,6 +25,8 @@ internal static class EtcdServices
         });
         services.AddSingleton<WatchService>();
         services.AddSingleton<LeaseService>();
+        services.AddSingleton<LockService>();
+        services.AddSingleton<ElectionService>();
         services.AddSingleton<MaintenanceService>();
         services.AddSingleton<ClusterService>();
 
@@ -38,6 +40,8 @@ internal static class EtcdServices
         endpoints.MapGrpcService<KvService>();
         endpoints.MapGrpcService<WatchService>();
         endpoints.MapGrpcService<LeaseService>();
+        endpoints.MapGrpcService<LockService>();
+        endpoints.MapGrpcService<ElectionService>();
         endpoints.MapGrpcService<MaintenanceService>();
         endpoints.MapGrpcService<ClusterService>();
         endpoints.MapGrpcHealthChecksService();

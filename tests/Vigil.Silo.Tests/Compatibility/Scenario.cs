@@ -90,13 +90,22 @@ internal sealed class Scenario
         return this;
     }
 
-    /// <summary>Records the next <paramref name="count"/> stdout lines of a watch, or what arrived of them.</summary>
-    public Scenario ReadWatch(string name, int count)
+    /// <summary>
+    /// Records the next <paramref name="count"/> stdout lines of a watch, or what arrived of them.
+    /// With <paramref name="lease"/>, the first line naming a session key (<c>name/lease-in-hex</c>,
+    /// as <c>etcdctl lock</c> and <c>elect</c> print) remembers that lease under this name.
+    /// </summary>
+    public Scenario ReadWatch(string name, int count, string? lease = null)
     {
         _steps.Add(async run =>
         {
             run.Transcript.Command($"read {count} lines of {name}");
             var lines = await run.Watches[name].ReadLinesAsync(count, WatchReadTimeout, run.CancellationToken);
+            if (lease is not null && lines.Select(line => System.Text.RegularExpressions.Regex.Match(line, "^\\S+/([0-9a-f]{1,16})$")).FirstOrDefault(m => m.Success) is { } key)
+            {
+                run.Leases[lease] = long.Parse(key.Groups[1].Value, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             run.Transcript.Lines([.. lines.Select(run.Mask)], count);
         });
         return this;
