@@ -3,7 +3,9 @@
 #  1. put acknowledged on silo 1 -> event received on silo 2 (Vigil.Bench fan-out scenario
 #     with its watchers on silo 2): 10 watchers on one stream, and 10 streams;
 #  2. kill -9 of the silo hosting the revision sequencer -> first successful put through
-#     another silo (etcdctl put in a loop, timestamps in ms), --rounds times.
+#     another silo (etcdctl put in a loop, timestamps in ms), and -> the killed silo gone
+#     from `member list` (which lists the silos Orleans membership does not call dead),
+#     --rounds times.
 #
 #   bench/cluster.sh [--rounds N] [--events N]
 set -euo pipefail
@@ -100,6 +102,18 @@ for round in $(seq 1 "$rounds"); do
   done
   [ -n "$host" ] || { echo "cluster.sh: no silo reports the sequencer" >&2; exit 1; }
   other=$(( host % 3 + 1 ))
+  # Watch membership from a third silo while the put loop runs.
+  third=$(( other % 3 + 1 ))
+  rm -f "$work/dead_at"
+  (
+    # A failed call (the member registry may have lived on the killed silo) proves nothing.
+    until members=$(etcdctl --endpoints="127.0.0.1:${client_port[$third]}" --command-timeout=1s member list 2>/dev/null) \
+        && ! grep -q "127.0.0.1:${client_port[$host]}" <<<"$members"; do
+      sleep 0.02
+    done
+    now_ms >"$work/dead_at"
+  ) &
+  watcher=$!
   killed_at=$(now_ms)
   kill -9 "${silo_pid[$host]}"
   wait "${silo_pid[$host]}" 2>/dev/null || true
@@ -111,6 +125,8 @@ for round in $(seq 1 "$rounds"); do
     fi
   done
   [ -n "$first" ] || { echo "cluster.sh: no put succeeded within 600 tries" >&2; exit 1; }
-  echo "round $round: sequencer on silo $host killed; first put through silo $other after $((first - killed_at)) ms"
+  wait "$watcher" || true
+  echo "round $round: sequencer on silo $host killed; first put through silo $other after $((first - killed_at)) ms;" \
+    "gone from silo $third's member list after $(( $(cat "$work/dead_at") - killed_at )) ms"
   stop_cluster
 done
