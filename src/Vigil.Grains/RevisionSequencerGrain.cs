@@ -78,39 +78,49 @@ internal sealed partial class RevisionSequencerGrain(
         ArgumentNullException.ThrowIfNull(writes);
 
         // Start every write before awaiting any: they all queue in the sequencer now and
-        // commit in the same group.
-        var pending = new Task<ResponseOp>[writes.Length];
+        // commit in the same group. One await for the lot, not one continuation per write
+        // on this activation.
+        var pending = new Task[writes.Length];
         for (var i = 0; i < writes.Length; i++)
         {
-            pending[i] = ApplyAsync(writes[i], cancellationToken);
+            pending[i] = Start(writes[i], cancellationToken);
         }
 
+        await Task.WhenAll(pending).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         var outcomes = new WriteOutcome[writes.Length];
         for (var i = 0; i < pending.Length; i++)
         {
-            try
+            outcomes[i] = pending[i] switch
             {
-                outcomes[i] = WriteOutcome.Accepted(await pending[i]);
-            }
-            catch (RpcException error)
-            {
-                outcomes[i] = WriteOutcome.Rejected(error);
-            }
+                Task<PutResponse> { IsCompletedSuccessfully: true } put => WriteOutcome.Accepted(new ResponseOp { ResponsePut = put.Result }),
+                Task<DeleteRangeResponse> { IsCompletedSuccessfully: true } delete => WriteOutcome.Accepted(new ResponseOp { ResponseDeleteRange = delete.Result }),
+                Task<TxnResponse> { IsCompletedSuccessfully: true } txn => WriteOutcome.Accepted(new ResponseOp { ResponseTxn = txn.Result }),
+                { Exception.InnerException: RpcException error } => WriteOutcome.Rejected(error),
+                var failed => throw failed.Exception?.InnerException ?? new TaskCanceledException(failed),
+            };
         }
 
         return outcomes;
     }
 
-    private async Task<ResponseOp> ApplyAsync(RequestOp write, CancellationToken cancellationToken) => write.RequestCase switch
+    private Task Start(RequestOp write, CancellationToken cancellationToken)
     {
-        RequestOp.RequestOneofCase.RequestPut => new ResponseOp { ResponsePut = await KeySpace.PutAsync(write.RequestPut, cancellationToken) },
-        RequestOp.RequestOneofCase.RequestDeleteRange => new ResponseOp
+        try
         {
-            ResponseDeleteRange = await KeySpace.DeleteRangeAsync(write.RequestDeleteRange, cancellationToken),
-        },
-        RequestOp.RequestOneofCase.RequestTxn => new ResponseOp { ResponseTxn = await KeySpace.TxnAsync(write.RequestTxn, cancellationToken) },
-        _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"vigil: {write.RequestCase} is not a write")),
-    };
+            return write.RequestCase switch
+            {
+                RequestOp.RequestOneofCase.RequestPut => KeySpace.PutAsync(write.RequestPut, cancellationToken).AsTask(),
+                RequestOp.RequestOneofCase.RequestDeleteRange => KeySpace.DeleteRangeAsync(write.RequestDeleteRange, cancellationToken).AsTask(),
+                RequestOp.RequestOneofCase.RequestTxn => KeySpace.TxnAsync(write.RequestTxn, cancellationToken).AsTask(),
+                _ => throw new RpcException(new Status(StatusCode.InvalidArgument, $"vigil: {write.RequestCase} is not a write")),
+            };
+        }
+        catch (RpcException error)
+        {
+            // Validation throws before any await; it rejects this write alone.
+            return Task.FromException(error);
+        }
+    }
 
     public Task<CompactionResponse> CompactAsync(CompactionRequest request, CancellationToken cancellationToken) =>
         RunAsync(KeySpace.CompactAsync, request, cancellationToken);
