@@ -2,7 +2,7 @@ using Grpc.Core;
 
 namespace Vigil.Client;
 
-/// <summary>The lease named in a put does not exist or has expired (<c>etcdserver: requested lease not found</c>).</summary>
+/// <summary>The lease named in a call does not exist: never granted, revoked or expired (<c>etcdserver: requested lease not found</c>).</summary>
 public sealed class LeaseNotFoundException : VigilException
 {
     /// <summary>Creates the exception with the server's <paramref name="message"/>.</summary>

@@ -21,6 +21,9 @@ internal sealed class Endpoint : IDisposable
         Watch = new Etcd.Watch.WatchClient(channel);
         Maintenance = new Etcd.Maintenance.MaintenanceClient(channel);
         Cluster = new Etcd.Cluster.ClusterClient(channel);
+        Lease = new Etcd.Lease.LeaseClient(channel);
+        Lock = new Protocol.V3lockpb.Lock.LockClient(channel);
+        Election = new Protocol.V3electionpb.Election.ElectionClient(channel);
     }
 
     public int Index { get; }
@@ -36,6 +39,12 @@ internal sealed class Endpoint : IDisposable
     public Etcd.Maintenance.MaintenanceClient Maintenance { get; }
 
     public Etcd.Cluster.ClusterClient Cluster { get; }
+
+    public Etcd.Lease.LeaseClient Lease { get; }
+
+    public Protocol.V3lockpb.Lock.LockClient Lock { get; }
+
+    public Protocol.V3electionpb.Election.ElectionClient Election { get; }
 
     /// <summary>Creates the channel to <paramref name="address"/>; nothing is dialed until the first call.</summary>
     public static Endpoint Open(int index, Uri address, VigilClientOptions options)

@@ -25,7 +25,8 @@ internal static class EtcdErrorMap
         {
             StatusCode.OutOfRange when Names(message, EtcdErrors.CompactedMessage) => new CompactedException(message, null, inner),
             StatusCode.OutOfRange when Names(message, EtcdErrors.FutureRevisionMessage) => new FutureRevisionException(message, inner),
-            StatusCode.NotFound when Names(message, EtcdErrors.LeaseNotFoundMessage) => new LeaseNotFoundException(message, inner),
+            // The Lock and Election services pass the KV's errors on as UNKNOWN.
+            StatusCode.NotFound or StatusCode.Unknown when Names(message, EtcdErrors.LeaseNotFoundMessage) => new LeaseNotFoundException(message, inner),
             StatusCode.InvalidArgument when Names(message, EtcdErrors.RequestTooLargeMessage) => new RequestTooLargeException(message, code, inner),
 
             // gRPC's own limit on a message's size, hit before etcd looks at the request.

@@ -25,6 +25,15 @@ internal sealed class KeyQueue(SiloNode node)
     public static ByteString PrefixOf(ByteString name) => ByteString.CopyFromUtf8(name.ToStringUtf8() + "/");
 
     /// <summary>
+    /// etcd's Lock and Election services hand on the errors of the KV calls they make as plain
+    /// errors, which gRPC sends as UNKNOWN with the message unchanged; clients see that code.
+    /// </summary>
+    public static RpcException AsServiceError(RpcException error) =>
+        error.StatusCode is StatusCode.Cancelled or StatusCode.DeadlineExceeded or StatusCode.Unavailable
+            ? error
+            : new RpcException(new Status(StatusCode.Unknown, error.Status.Detail));
+
+    /// <summary>
     /// Puts <paramref name="key"/> with <paramref name="value"/> on <paramref name="lease"/> unless
     /// it exists. Returns the txn's header, the key's create revision, and the key as it was when
     /// it existed already (a contender that comes back keeps its place).
@@ -61,8 +70,11 @@ internal sealed class KeyQueue(SiloNode node)
         return (range.Header, range.Kvs.Count > 0 ? range.Kvs[0] : null);
     }
 
-    /// <summary>Waits until no key under <paramref name="prefix"/> was created before <paramref name="createRevision"/>.</summary>
-    public async Task WaitForPredecessorsAsync(ByteString prefix, long createRevision, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until no key under <paramref name="prefix"/> was created before <paramref name="createRevision"/>;
+    /// returns the header of the read that found none.
+    /// </summary>
+    public async Task<ResponseHeader> WaitForPredecessorsAsync(ByteString prefix, long createRevision, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -77,7 +89,7 @@ internal sealed class KeyQueue(SiloNode node)
             }, cancellationToken);
             if (range.Kvs.Count == 0)
             {
-                return;
+                return range.Header;
             }
 
             await WaitForDeleteAsync(range.Kvs[0].Key, range.Header.Revision + 1, cancellationToken);

@@ -22,7 +22,10 @@ internal sealed class ElectionService(SiloNode node) : Election.ElectionBase
 
     private readonly KeyQueue _queue = new(node);
 
-    public override async Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context)
+    public override Task<CampaignResponse> Campaign(CampaignRequest request, ServerCallContext context) =>
+        ServeAsync(() => CampaignAsync(request, context));
+
+    private async Task<CampaignResponse> CampaignAsync(CampaignRequest request, ServerCallContext context)
     {
         var cancellationToken = context.CancellationToken;
         var key = KeyQueue.KeyOf(request.Name, request.Lease);
@@ -47,13 +50,19 @@ internal sealed class ElectionService(SiloNode node) : Election.ElectionBase
         return new CampaignResponse { Header = node.Identity.Stamp(header), Leader = leader };
     }
 
-    public override async Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context)
+    public override Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context) =>
+        ServeAsync(() => ProclaimRequestAsync(request, context));
+
+    private async Task<ProclaimResponse> ProclaimRequestAsync(ProclaimRequest request, ServerCallContext context)
     {
         var header = await ProclaimAsync(request.Leader ?? new LeaderKey(), request.Value, context.CancellationToken);
         return new ProclaimResponse { Header = node.Identity.Stamp(header) };
     }
 
-    public override async Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context)
+    public override Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context) =>
+        ServeAsync(() => LeaderAsync(request, context));
+
+    private async Task<LeaderResponse> LeaderAsync(LeaderRequest request, ServerCallContext context)
     {
         var (header, first) = await _queue.FirstAsync(KeyQueue.PrefixOf(request.Name), context.CancellationToken);
         if (first is null)
@@ -86,7 +95,10 @@ internal sealed class ElectionService(SiloNode node) : Election.ElectionBase
         }
     }
 
-    public override async Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context)
+    public override Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context) =>
+        ServeAsync(() => ResignAsync(request, context));
+
+    private async Task<ResignResponse> ResignAsync(ResignRequest request, ServerCallContext context)
     {
         var leader = request.Leader ?? new LeaderKey();
         var txn = await node.KeySpace.TxnAsync(new TxnRequest
@@ -95,6 +107,18 @@ internal sealed class ElectionService(SiloNode node) : Election.ElectionBase
             Success = { new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = leader.Key } } },
         }, context.CancellationToken);
         return new ResignResponse { Header = node.Identity.Stamp(txn.Header) };
+    }
+
+    private static async Task<T> ServeAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException error)
+        {
+            throw KeyQueue.AsServiceError(error);
+        }
     }
 
     private async Task<ResponseHeader> ProclaimAsync(LeaderKey leader, ByteString value, CancellationToken cancellationToken)

@@ -17,12 +17,38 @@ internal sealed class LockService(SiloNode node) : Protocol.V3lockpb.Lock.LockBa
 
     public override async Task<LockResponse> Lock(LockRequest request, ServerCallContext context)
     {
-        var cancellationToken = context.CancellationToken;
-        var key = KeyQueue.KeyOf(request.Name, request.Lease);
-        var (header, createRevision, _) = await _queue.JoinAsync(key, Google.Protobuf.ByteString.Empty, request.Lease, cancellationToken);
         try
         {
-            await _queue.WaitForPredecessorsAsync(KeyQueue.PrefixOf(request.Name), createRevision, cancellationToken);
+            return await LockAsync(request, context.CancellationToken);
+        }
+        catch (RpcException error)
+        {
+            throw KeyQueue.AsServiceError(error);
+        }
+    }
+
+    public override async Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context)
+    {
+        try
+        {
+            var deleted = await node.KeySpace.DeleteRangeAsync(new DeleteRangeRequest { Key = request.Key }, context.CancellationToken);
+            return new UnlockResponse { Header = node.Identity.Stamp(deleted.Header) };
+        }
+        catch (RpcException error)
+        {
+            throw KeyQueue.AsServiceError(error);
+        }
+    }
+
+    private async Task<LockResponse> LockAsync(LockRequest request, CancellationToken cancellationToken)
+    {
+        var key = KeyQueue.KeyOf(request.Name, request.Lease);
+        var (_, createRevision, _) = await _queue.JoinAsync(key, Google.Protobuf.ByteString.Empty, request.Lease, cancellationToken);
+        ResponseHeader header;
+        try
+        {
+            // etcd answers with the header of the read that found the lock free.
+            header = await _queue.WaitForPredecessorsAsync(KeyQueue.PrefixOf(request.Name), createRevision, cancellationToken);
         }
         catch
         {
@@ -32,11 +58,5 @@ internal sealed class LockService(SiloNode node) : Protocol.V3lockpb.Lock.LockBa
         }
 
         return new LockResponse { Header = node.Identity.Stamp(header), Key = key };
-    }
-
-    public override async Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context)
-    {
-        var deleted = await node.KeySpace.DeleteRangeAsync(new DeleteRangeRequest { Key = request.Key }, context.CancellationToken);
-        return new UnlockResponse { Header = node.Identity.Stamp(deleted.Header) };
     }
 }
