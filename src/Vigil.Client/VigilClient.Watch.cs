@@ -67,13 +67,42 @@ public sealed partial class VigilClient
         return Task.CompletedTask;
     }
 
-    private async IAsyncEnumerable<WatchUpdate> WatchCoreAsync(ByteString key, ByteString rangeEnd, WatchOptions? options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>etcd gRPC has no durable subscriptions; they need the Orleans client.</summary>
+    /// <exception cref="NotSupportedException">Always.</exception>
+    public Task DeleteSubscriptionAsync(string subscriptionId, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(DurableSubscriptionsNeedOrleans);
+
+    /// <summary>
+    /// Lists every key under <paramref name="prefix"/>, then watches the changes after the
+    /// list; after a compaction of the history the watch needs, lists again. See
+    /// <see cref="IVigilClient.ListAndWatchAsync"/>.
+    /// </summary>
+    public IAsyncEnumerable<ListAndWatchUpdate> ListAndWatchAsync(string prefix, CancellationToken cancellationToken = default) =>
+        Informer.ListAndWatch.RunAsync(this, prefix, cancellationToken);
+
+    private const string DurableSubscriptionsNeedOrleans =
+        "Durable subscriptions (WatchOptions.SubscriptionId) need the Orleans client (services.AddVigilClient() in an Orleans client or silo); etcd gRPC watches live as long as their stream.";
+
+    private IAsyncEnumerable<WatchUpdate> WatchCoreAsync(ByteString key, ByteString rangeEnd, WatchOptions? options, CancellationToken cancellationToken)
     {
         options ??= WatchOptions.Default;
+
+        // Refused at the call, not at the first MoveNext, so the mistake shows where it is made.
+        if (options.SubscriptionId is not null)
+        {
+            throw new NotSupportedException(DurableSubscriptionsNeedOrleans);
+        }
+
+        return WatchStreamAsync(key, rangeEnd, options, cancellationToken);
+    }
+
+    private async IAsyncEnumerable<WatchUpdate> WatchStreamAsync(ByteString key, ByteString rangeEnd, WatchOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         if (options.StartRevision < 0)
         {
             throw new ArgumentOutOfRangeException(nameof(options), "WatchOptions.StartRevision must not be negative.");
         }
+
 
         var template = new Etcd.WatchCreateRequest
         {

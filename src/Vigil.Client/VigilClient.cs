@@ -18,7 +18,7 @@ namespace Vigil.Client;
 /// Failures surface as <see cref="VigilException"/> and its subclasses; canceling a call's
 /// token throws <see cref="OperationCanceledException"/>.
 /// </remarks>
-public sealed partial class VigilClient : IAsyncDisposable
+public sealed partial class VigilClient : IVigilClient, IAsyncDisposable
 {
     private readonly EndpointSet _endpoints;
     private readonly UnaryInvoker _unary;

@@ -87,6 +87,36 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     public ValueTask EnsureAppliedAsync(long revision, CancellationToken cancellationToken) =>
         _feed.EnsureAppliedAsync(revision, cancellationToken);
 
+    /// <summary>
+    /// Before a watch starts here, this silo's feed must have applied what its client may
+    /// already have seen on any silo: the revision before <paramref name="startRevision"/>
+    /// (capped at the store's, for starts in the future), or for a watch from "now" (0) the
+    /// store's revision. Then nothing it delivers is older than that (etcd#15271).
+    /// </summary>
+    public async ValueTask PrepareWatchAsync(long startRevision, CancellationToken cancellationToken)
+    {
+        long needed;
+        if (startRevision > 0)
+        {
+            if (startRevision - 1 <= AppliedRevision)
+            {
+                return;
+            }
+
+            needed = Math.Min(startRevision - 1, await StoreRevisionAsync(cancellationToken).ConfigureAwait(false));
+        }
+        else if (startRevision == 0)
+        {
+            needed = await StoreRevisionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            return;
+        }
+
+        await EnsureAppliedAsync(needed, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The store's revision now.</summary>
     public async ValueTask<long> StoreRevisionAsync(CancellationToken cancellationToken) =>
         (await KeySpace.GetStateAsync(cancellationToken).ConfigureAwait(false)).Revision;

@@ -5,6 +5,7 @@ using Npgsql;
 using Vigil.Core.Storage;
 using Vigil.Core.Storage.Postgres;
 using Vigil.Core.Storage.Sqlite;
+using Vigil.Grains.Storage;
 
 namespace Vigil.Grains.Hosting;
 
@@ -30,19 +31,24 @@ public static class VigilSiloBuilderExtensions
         services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IOptions<VigilSiloOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SiloNode>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloNode>());
+
+        // Durable subscriptions keep their position in grain storage on the cluster's store.
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GrainStateSetup>();
+        builder.AddAdoNetGrainStorage(GrainStateSetup.StorageName, storage => storage
+            .Configure<IOptions<VigilSiloOptions>>((settings, vigil) => GrainStateSetup.Configure(settings, vigil.Value)));
         return builder;
     }
 
     private static IRevisionStore OpenStore(VigilSiloOptions options, ILoggerFactory loggers) =>
         string.IsNullOrWhiteSpace(options.Store)
-            ? new SqliteRevisionStore(new SqliteStoreOptions { Path = SqlitePath(options) }, loggers.CreateLogger<SqliteRevisionStore>())
+            ? new SqliteRevisionStore(new SqliteStoreOptions { Path = options.SqlitePath }, loggers.CreateLogger<SqliteRevisionStore>())
             : new PostgresRevisionStore(new PostgresStoreOptions { ConnectionString = options.Store }, loggers.CreateLogger<PostgresRevisionStore>());
 
     private static StoreIdentity Identify(VigilSiloOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.Store))
         {
-            return new StoreIdentity("sqlite:" + SqlitePath(options));
+            return new StoreIdentity("sqlite:" + options.SqlitePath);
         }
 
         NpgsqlConnectionStringBuilder connection;
@@ -57,6 +63,4 @@ public static class VigilSiloBuilderExtensions
 
         return new StoreIdentity($"postgres:{connection.Host}:{connection.Port}/{connection.Database}");
     }
-
-    private static string SqlitePath(VigilSiloOptions options) => Path.GetFullPath(Path.Combine(options.DataDir, "vigil.db"));
 }

@@ -20,6 +20,9 @@ public sealed class VigilSiloOptions
     /// <summary>Directory of the embedded SQLite store (<c>vigil.db</c>). Default <c>data</c>.</summary>
     public string DataDir { get; set; } = "data";
 
+    /// <summary>The embedded SQLite store's file, <c>vigil.db</c> in <see cref="DataDir"/>.</summary>
+    internal string SqlitePath => Path.GetFullPath(Path.Combine(DataDir, "vigil.db"));
+
     /// <summary>How the key space is cut into key-range grains. Default: one range.</summary>
     public KeyRangeSplits KeyRangeSplits { get; set; } = KeyRangeSplits.None;
 

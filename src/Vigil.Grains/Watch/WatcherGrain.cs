@@ -1,0 +1,310 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using Vigil.Core.Watch;
+using Vigil.GrainInterfaces;
+using Vigil.GrainInterfaces.Watch;
+using Vigil.Grains.Storage;
+using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Mvccpb;
+
+namespace Vigil.Grains.Watch;
+
+/// <summary>
+/// One subscription on one silo. Its watcher lives in the silo's <see cref="WatchHub"/>
+/// (history catch-up, filters, prev_kv, compaction and progress as for an etcd watcher);
+/// what the hub queues for it is drained into one batch per call to the subscriber. While a
+/// call is in flight the hub's stream queue holds what comes next, and a watcher past the
+/// hub's caps becomes a victim that catches up from history later, so memory stays bounded.
+/// </summary>
+/// <remarks>
+/// Reentrant: renewals, acknowledgements and progress requests are answered while a push
+/// is in flight. Every field is touched on the activation's scheduler only.
+/// </remarks>
+[Reentrant]
+internal sealed partial class WatcherGrain(
+    SiloNode node,
+    [PersistentState("watcher", GrainStateSetup.StorageName)] IPersistentState<WatcherRecord> record,
+    ILogger<WatcherGrain> logger) : Grain, IWatcherGrain
+{
+    /// <summary>Most events in one push; whole revisions are never split.</summary>
+    internal const int MaxBatchEvents = 1024;
+
+    /// <summary>A subscriber that has not answered a push by then is parked.</summary>
+    internal static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(10);
+
+    private WatchSpec? _spec;
+    private Delivery? _delivery;
+    private bool _parked;
+    private long _delivered;
+
+    public async Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(subscriber);
+        if (resumeFrom < 0 || spec.StartRevision < 0)
+        {
+            throw new EtcdError(StatusCode.OutOfRange, Protocol.Errors.EtcdErrors.CompactedMessage);
+        }
+
+        var storeRevision = await node.StoreRevisionAsync(cancellationToken);
+        long start;
+        if (spec.Durable)
+        {
+            if (record.State.Spec is { } kept)
+            {
+                if (!kept.SelectsSameAs(spec))
+                {
+                    throw new EtcdError(StatusCode.InvalidArgument, $"vigil: subscription {this.GetPrimaryKeyString()} exists with another key range or filters");
+                }
+
+                start = resumeFrom > 0 ? resumeFrom : record.State.Acknowledged + 1;
+                spec = kept;
+            }
+            else
+            {
+                start = resumeFrom > 0 ? resumeFrom : spec.StartRevision > 0 ? spec.StartRevision : storeRevision + 1;
+
+                // Kept before the first batch goes out: a consumer that dies before taking
+                // anything continues from here.
+                record.State.Spec = spec;
+                record.State.Acknowledged = start - 1;
+                await record.WriteStateAsync(cancellationToken);
+            }
+        }
+        else
+        {
+            start = resumeFrom > 0 ? resumeFrom : spec.StartRevision > 0 ? spec.StartRevision : storeRevision + 1;
+        }
+
+        await node.PrepareWatchAsync(start, cancellationToken);
+        Stop();
+        _spec = spec;
+        _parked = false;
+        _delivered = start - 1;
+        var stream = node.Watches.OpenStream();
+        var create = new WatchCreateRequest
+        {
+            Key = ByteString.CopyFrom(spec.Key),
+            RangeEnd = ByteString.CopyFrom(spec.RangeEnd),
+            StartRevision = start,
+            PrevKv = spec.PrevKv,
+            ProgressNotify = spec.ProgressNotify,
+        };
+        if (spec.NoPut)
+        {
+            create.Filters.Add(WatchCreateRequest.Types.FilterType.Noput);
+        }
+
+        if (spec.NoDelete)
+        {
+            create.Filters.Add(WatchCreateRequest.Types.FilterType.Nodelete);
+        }
+
+        stream.Create(create);
+        var delivery = new Delivery(stream, subscriber, start - 1);
+        _delivery = delivery;
+        delivery.Pump = PumpAsync(delivery);
+        LogAttached(this.GetPrimaryKeyString(), start);
+        return new WatchAttachment(start - 1, storeRevision);
+    }
+
+    public Task<bool> RenewAsync(IWatchSubscriber subscriber) =>
+        Task.FromResult(_delivery is { } delivery && !_parked && delivery.Subscriber.Equals(subscriber));
+
+    public async Task AcknowledgeAsync(long revision)
+    {
+        if (record.State.Spec is null || revision <= record.State.Acknowledged)
+        {
+            return;
+        }
+
+        record.State.Acknowledged = revision;
+        await record.WriteStateAsync();
+    }
+
+    public Task RequestProgressAsync()
+    {
+        _delivery?.Stream.RequestProgress();
+        return Task.CompletedTask;
+    }
+
+    public Task DetachAsync(IWatchSubscriber subscriber)
+    {
+        if (_delivery is { } delivery && delivery.Subscriber.Equals(subscriber))
+        {
+            Stop();
+            if (record.State.Spec is null)
+            {
+                DeactivateOnIdle();
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task DeleteAsync()
+    {
+        Stop();
+        _spec = null;
+        await record.ClearStateAsync();
+        record.State = new WatcherRecord();
+        DeactivateOnIdle();
+    }
+
+    public Task<WatcherStatus> GetStatusAsync()
+    {
+        var state = _parked ? WatcherState.Parked
+            : _delivery is null ? WatcherState.Detached
+            : _delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
+            : WatcherState.Unsynced;
+        return Task.FromResult(new WatcherStatus(state, _delivered, record.State.Acknowledged, node.Identity.Name));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        Stop();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Ends the current delivery: its hub watcher goes at once, its pump on its next turn.</summary>
+    private void Stop()
+    {
+        if (_delivery is { } delivery)
+        {
+            _delivery = null;
+            delivery.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Drains the hub stream into batches, one awaited push at a time. A refusal, a failure or
+    /// a push that does not finish within <see cref="PushTimeout"/> parks the subscription.
+    /// </summary>
+    private async Task PumpAsync(Delivery delivery)
+    {
+        var id = this.GetPrimaryKeyString();
+        var events = new List<Event>();
+        try
+        {
+            while (await delivery.Stream.WaitToReadAsync(delivery.Stopping))
+            {
+                events.Clear();
+                var upTo = delivery.After;
+                var progress = false;
+                long compactRevision = 0;
+                string? cancelReason = null;
+                while (events.Count < MaxBatchEvents && delivery.Stream.TryRead(out var response))
+                {
+                    if (response.Canceled)
+                    {
+                        compactRevision = response.CompactRevision;
+                        cancelReason = compactRevision > 0 ? null : response.CancelReason;
+                        break;
+                    }
+
+                    if (response.Created)
+                    {
+                        continue;
+                    }
+
+                    if (response.Events.Count > 0)
+                    {
+                        events.AddRange(response.Events);
+                        upTo = Math.Max(upTo, response.Events[^1].Kv.ModRevision);
+                    }
+                    else
+                    {
+                        // A progress notification: every event up to its revision has been queued.
+                        progress = true;
+                        upTo = Math.Max(upTo, response.Header.Revision);
+                    }
+                }
+
+                if (events.Count == 0 && !progress && compactRevision == 0 && cancelReason is null)
+                {
+                    continue;
+                }
+
+                var batch = new WatchBatch(delivery.After, upTo, [.. events], progress, compactRevision, cancelReason);
+                if (!await PushAsync(delivery, id, batch))
+                {
+                    if (_delivery == delivery)
+                    {
+                        // The position stays; the subscriber attaches again when it has room.
+                        _parked = true;
+                        Stop();
+                        LogParked(id, delivery.After);
+                    }
+
+                    return;
+                }
+
+                delivery.After = upTo;
+                if (_delivery == delivery)
+                {
+                    _delivered = upTo;
+                }
+
+                if (batch.Ends)
+                {
+                    if (_delivery == delivery)
+                    {
+                        Stop();
+                    }
+
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (delivery.Stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task<bool> PushAsync(Delivery delivery, string id, WatchBatch batch)
+    {
+        try
+        {
+            return await delivery.Subscriber.OnBatchAsync(id, batch).WaitAsync(PushTimeout, delivery.Stopping);
+        }
+        catch (Exception error) when (error is not OperationCanceledException || !delivery.Stopping.IsCancellationRequested)
+        {
+            LogPushFailed(id, error.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {Id} attached from revision {Start}")]
+    private partial void LogAttached(string id, long start);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {Id} parked after revision {After}")]
+    private partial void LogParked(string id, long after);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A push of subscription {Id} failed: {Reason}")]
+    private partial void LogPushFailed(string id, string reason);
+
+    /// <summary>One attached subscriber and its hub stream; a new attach replaces it whole.</summary>
+    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after)
+    {
+        private readonly CancellationTokenSource _stopping = new();
+
+        public WatchStream Stream { get; } = stream;
+
+        public IWatchSubscriber Subscriber { get; } = subscriber;
+
+        /// <summary>The revision up to which the subscriber has taken every batch of this delivery.</summary>
+        public long After { get; set; } = after;
+
+        public Task Pump { get; set; } = Task.CompletedTask;
+
+        public CancellationToken Stopping => _stopping.Token;
+
+        public void Stop()
+        {
+            _stopping.Cancel();
+            Stream.Dispose();
+        }
+    }
+}

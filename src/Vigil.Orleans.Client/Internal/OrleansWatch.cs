@@ -1,0 +1,287 @@
+using System.Threading.Channels;
+using Vigil.Client;
+using Vigil.GrainInterfaces;
+using Vigil.GrainInterfaces.Watch;
+using Vigil.Protocol.Errors;
+using Etcd = Vigil.Protocol.Etcdserverpb;
+
+namespace Vigil.Orleans.Client.Internal;
+
+/// <summary>
+/// One watch of an Orleans client: the observer its watcher grain pushes to, a bounded
+/// inbox, and the position (<c>last</c>, the revision up to which it has every event). Each
+/// batch is checked against the position: a repeat is dropped, a gap makes it attach again
+/// from <c>last + 1</c>. Every <c>renewInterval</c> it asks the grain whether it is still
+/// being fed, and attaches again if not (parked, re-activated elsewhere, gateway lost).
+/// </summary>
+internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(2);
+
+    private readonly IGrainFactory _grains;
+    private readonly string _id;
+    private readonly WatchSpec _spec;
+    private readonly IWatcherGrain _grain;
+    private readonly Channel<WatchBatch> _inbox;
+    private readonly int _capacity;
+    private readonly TimeSpan _renewInterval;
+    private readonly Queue<WatchUpdate> _ready = new();
+    private readonly SemaphoreSlim _attaching = new(1, 1);
+    private readonly CancellationTokenSource _stopping = new();
+    private IWatchSubscriber? _reference;
+    private Task _renewing = Task.CompletedTask;
+    private long _last;
+    private long _offered;
+    private long _acknowledged;
+    private volatile bool _refused;
+    private int _disposed;
+
+    public OrleansWatch(IGrainFactory grains, string id, WatchSpec spec, int capacity, TimeSpan renewInterval)
+    {
+        _grains = grains;
+        _id = id;
+        _spec = spec;
+        _grain = grains.GetGrain<IWatcherGrain>(id);
+        _capacity = Math.Max(2, capacity);
+        _renewInterval = renewInterval;
+        _inbox = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(_capacity) { SingleReader = true });
+    }
+
+    private IWatchSubscriber Reference => _reference ?? throw new InvalidOperationException("The watch has not started.");
+
+    /// <summary>Attaches the first time; the answer is the created notification.</summary>
+    public async Task<WatchUpdate> StartAsync(CancellationToken cancellationToken)
+    {
+        _reference = _grains.CreateObjectReference<IWatchSubscriber>(this);
+        var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _last, attachment.After);
+        _acknowledged = attachment.After;
+        _renewing = Task.Run(() => RenewAsync(_stopping.Token), CancellationToken.None);
+        return new WatchUpdate(attachment.Revision, [], isProgressNotify: false, isCreated: true);
+    }
+
+    public Task<bool> OnBatchAsync(string subscriptionId, WatchBatch batch)
+    {
+        if (_inbox.Writer.TryWrite(batch))
+        {
+            return Task.FromResult(true);
+        }
+
+        // Full: the grain parks the subscription; the consumer attaches again once it has read.
+        _refused = true;
+        return Task.FromResult(false);
+    }
+
+    /// <summary>The next update for the consumer; null when the watch was disposed.</summary>
+    public async Task<WatchUpdate?> NextAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (_ready.TryDequeue(out var ready))
+            {
+                if (!ready.IsCreated)
+                {
+                    _offered = ready.Revision;
+                }
+
+                return ready;
+            }
+
+            if (!_inbox.Reader.TryRead(out var batch))
+            {
+                if (_refused)
+                {
+                    // Everything buffered has been read: there is room again.
+                    _refused = false;
+                    await AttachAsync(Volatile.Read(ref _last) + 1, cancellationToken).ConfigureAwait(false);
+                }
+
+                try
+                {
+                    batch = await _inbox.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (ChannelClosedException)
+                {
+                    return null;
+                }
+            }
+
+            Take(batch);
+            if (_ready.Count == 0 && batch.After > Volatile.Read(ref _last))
+            {
+                // A batch went missing (or came from a delivery that was replaced): fetch again.
+                await AttachAsync(Volatile.Read(ref _last) + 1, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The consumer asked for the next update: the last one is taken (persisted for a durable subscription).</summary>
+    public Task TakenAsync(CancellationToken cancellationToken) => AcknowledgeAsync(cancellationToken);
+
+    public Task RequestProgressAsync(CancellationToken cancellationToken) =>
+        _grain.RequestProgressAsync().WaitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _renewing.ConfigureAwait(false);
+        _inbox.Writer.TryComplete();
+        if (_reference is null)
+        {
+            return;
+        }
+
+        // Ending the enumeration takes the update it had; then the grain lets go.
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        try
+        {
+            await AcknowledgeAsync(limit.Token).ConfigureAwait(false);
+            await _grain.DetachAsync(_reference).WaitAsync(limit.Token).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is OrleansException or TimeoutException or OperationCanceledException)
+        {
+            // The grain stops pushing on its own when the observer is gone.
+        }
+
+        _grains.DeleteObjectReference<IWatchSubscriber>(_reference);
+    }
+
+    /// <summary>
+    /// Checks <paramref name="batch"/> against the position and queues what is new in it. A
+    /// batch that starts past the position is left for the caller to repair.
+    /// </summary>
+    private void Take(WatchBatch batch)
+    {
+        var last = Volatile.Read(ref _last);
+        if (batch.After > last || batch.UpTo < last)
+        {
+            return;
+        }
+
+        if (batch.CompactRevision > 0)
+        {
+            throw new CompactedException(EtcdErrors.CompactedMessage, batch.CompactRevision);
+        }
+
+        if (batch.CancelReason is not null)
+        {
+            throw new WatchCanceledException(batch.CancelReason);
+        }
+
+        var events = new List<WatchEvent>(batch.Events.Length);
+        long lastEvent = 0;
+        foreach (var change in batch.Events)
+        {
+            if (change.Kv.ModRevision > last)
+            {
+                events.Add(new WatchEvent(change));
+                lastEvent = change.Kv.ModRevision;
+            }
+        }
+
+        Volatile.Write(ref _last, batch.UpTo);
+        if (events.Count > 0)
+        {
+            _ready.Enqueue(new WatchUpdate(batch.Progress ? lastEvent : batch.UpTo, events, isProgressNotify: false, isCreated: false));
+        }
+
+        if (batch.Progress)
+        {
+            _ready.Enqueue(new WatchUpdate(batch.UpTo, [], isProgressNotify: true, isCreated: false));
+        }
+    }
+
+    private async Task AcknowledgeAsync(CancellationToken cancellationToken)
+    {
+        if (!_spec.Durable || _offered <= _acknowledged)
+        {
+            return;
+        }
+
+        // Persisted before the next update is handed out, so a consumer that dies later never
+        // sees this one again; retried, since skipping it would make that promise false.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _grain.AcknowledgeAsync(_offered).WaitAsync(cancellationToken).ConfigureAwait(false);
+                _acknowledged = _offered;
+                return;
+            }
+            catch (Exception error) when (IsCallFailure(error, cancellationToken))
+            {
+                await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<WatchAttachment> AttachAsync(long resumeFrom, CancellationToken cancellationToken)
+    {
+        await _attaching.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await _grain.AttachAsync(_spec, Reference, resumeFrom, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EtcdError error)
+                {
+                    throw Vigil.Client.Internal.EtcdErrorMap.ToException(error.StatusCode, error.Detail, error);
+                }
+                catch (Exception error) when (IsCallFailure(error, cancellationToken))
+                {
+                    await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        finally
+        {
+            _attaching.Release();
+        }
+    }
+
+    /// <summary>
+    /// Every <see cref="_renewInterval"/>: is the grain still feeding this watch? If not, and
+    /// the inbox has room, attach again from the position.
+    /// </summary>
+    private async Task RenewAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_renewInterval, stopping).ConfigureAwait(false);
+                if (await _grain.RenewAsync(Reference).WaitAsync(stopping).ConfigureAwait(false) || _inbox.Reader.Count > _capacity / 2)
+                {
+                    continue;
+                }
+
+                _refused = false;
+                await AttachAsync(Volatile.Read(ref _last) + 1, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error) when (error is OrleansException or TimeoutException or VigilException or OperationCanceledException)
+            {
+                // The next round tries again; a failure the consumer must see reaches it
+                // through its own attach.
+            }
+        }
+    }
+
+    private static bool IsCallFailure(Exception error, CancellationToken cancellationToken) =>
+        error is OrleansException or TimeoutException
+        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+
+    private static Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
+        Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10)))), cancellationToken);
+}
