@@ -2,8 +2,8 @@ namespace Vigil.Client;
 
 /// <summary>
 /// Leadership won in an election: the key that holds it (attached to the candidate's lease)
-/// and the revision it was created at. Pass it to <see cref="VigilClient.ProclaimAsync"/> and
-/// <see cref="VigilClient.ResignAsync"/>; both act only while this key is still the one created then.
+/// and the revision it was created at. Pass it to <see cref="IVigilClient.ProclaimAsync"/> and
+/// <see cref="IVigilClient.ResignAsync"/>; both act only while this key is still the one created then.
 /// </summary>
 /// <param name="Name">The election.</param>
 /// <param name="Key">The leader's key (<c>name/lease-in-hex</c>).</param>

@@ -1,7 +1,7 @@
 namespace Vigil.Client;
 
 /// <summary>
-/// Vigil's KV and Watch API, the same over etcd gRPC (<see cref="VigilClient"/>, for any
+/// Vigil's KV, Watch, Lease, Lock and Election API, the same over etcd gRPC (<see cref="VigilClient"/>, for any
 /// process) and over the Orleans cluster (the Orleans client, for Orleans clients and
 /// grains). Options, results and exceptions are the same types either way, and mean what
 /// they mean in etcd v3.
@@ -105,4 +105,63 @@ public interface IVigilClient
     /// that replaces the earlier state wholly, then changes again. Endless, like a watch.
     /// </summary>
     IAsyncEnumerable<ListAndWatchUpdate> ListAndWatchAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Grants a lease of <paramref name="ttlSeconds"/> (raised to the server's minimum, 2 s);
+    /// <paramref name="id"/> 0 lets the server choose the ID. The lease expires unless kept
+    /// alive (<see cref="LeaseKeepAliveOnceAsync"/>, or <see cref="GrantKeptLeaseAsync"/>).
+    /// </summary>
+    /// <exception cref="VigilException">The ID is taken (<c>lease already exists</c>) or the TTL is above 9,000,000,000 s.</exception>
+    Task<LeaseGrant> LeaseGrantAsync(long ttlSeconds, long id = 0, CancellationToken cancellationToken = default);
+
+    /// <summary>Revokes a lease: every key attached to it is deleted, all at one revision, which is returned.</summary>
+    /// <exception cref="LeaseNotFoundException">The lease does not exist.</exception>
+    Task<long> LeaseRevokeAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>The remaining and granted TTL of a lease, and with <paramref name="keys"/> its keys; TTL -1 when it does not exist.</summary>
+    Task<LeaseTimeToLive> LeaseTimeToLiveAsync(long id, bool keys = false, CancellationToken cancellationToken = default);
+
+    /// <summary>The IDs of every lease.</summary>
+    Task<IReadOnlyList<long>> LeaseListAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Renews a lease once, to its full TTL, which is returned.</summary>
+    /// <exception cref="LeaseNotFoundException">The lease does not exist (never granted, revoked or expired).</exception>
+    Task<long> LeaseKeepAliveOnceAsync(long id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Grants a lease and keeps it alive in the background until the returned
+    /// <see cref="KeptLease"/> is disposed, which revokes it. Watch <see cref="KeptLease.Lost"/>:
+    /// a lease can still be lost (the servers unreachable for a whole TTL).
+    /// </summary>
+    Task<KeptLease> GrantKeptLeaseAsync(long ttlSeconds, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until this caller holds the lock <paramref name="name"/> and returns the key that
+    /// holds it (etcd's <c>name/lease-in-hex</c>). The lock is held while that key exists:
+    /// until <see cref="UnlockAsync"/>, or until <paramref name="leaseId"/> expires or is
+    /// revoked. Cancel <paramref name="cancellationToken"/> to give up waiting.
+    /// </summary>
+    /// <exception cref="LeaseNotFoundException">The lease does not exist.</exception>
+    Task<string> LockAsync(string name, long leaseId, CancellationToken cancellationToken = default);
+
+    /// <summary>Releases a lock by deleting the key <see cref="LockAsync"/> returned; returns the revision after it.</summary>
+    Task<long> UnlockAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Campaigns in election <paramref name="name"/> with <paramref name="value"/> and waits
+    /// until this candidate leads. Leadership lasts while its key exists: until
+    /// <see cref="ResignAsync"/>, or until <paramref name="leaseId"/> expires or is revoked.
+    /// </summary>
+    /// <exception cref="LeaseNotFoundException">The lease does not exist.</exception>
+    Task<ElectionLeader> CampaignAsync(string name, long leaseId, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>The leader's key and value in election <paramref name="name"/>, or null when it has no leader.</summary>
+    Task<KeyValue?> GetLeaderAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The leader announces a new value; fails when <paramref name="leader"/> no longer leads.</summary>
+    /// <exception cref="VigilException"><c>election: not leader</c>.</exception>
+    Task<long> ProclaimAsync(ElectionLeader leader, string value, CancellationToken cancellationToken = default);
+
+    /// <summary>Steps down: deletes the leader's key if it is still the one won. Returns the revision after it.</summary>
+    Task<long> ResignAsync(ElectionLeader leader, CancellationToken cancellationToken = default);
 }

@@ -6,10 +6,10 @@ using Etcd = Vigil.Protocol.Etcdserverpb;
 namespace Vigil.Client;
 
 /// <summary>
-/// A lease this client keeps alive for as long as it is not disposed: a background loop sends
-/// a keep-alive every third of the TTL on a LeaseKeepAlive stream, and moves to the next
-/// endpoint when the stream fails. Disposing stops the loop and revokes the lease, deleting
-/// the keys attached to it.
+/// A lease a client keeps alive for as long as it is not disposed: a background loop sends
+/// a keep-alive every third of the TTL (over gRPC on a LeaseKeepAlive stream, moving to the
+/// next endpoint when the stream fails; over Orleans to the cluster's lessor grain).
+/// Disposing stops the loop and revokes the lease, deleting the keys attached to it.
 /// </summary>
 /// <remarks>
 /// The lease is lost (<see cref="Lost"/> completes) when the server answers that it no longer
@@ -21,17 +21,24 @@ public sealed class KeptLease : IAsyncDisposable
     // A stream whose answer does not come within this share of the TTL is given up for another.
     private const int RoundsPerTtl = 3;
 
-    private readonly VigilClient _client;
-    private readonly EndpointSet _endpoints;
+    private readonly IVigilClient _client;
+    private readonly RenewalSession _session;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _lost = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task _loop;
     private int _disposed;
 
-    internal KeptLease(VigilClient client, EndpointSet endpoints, LeaseGrant grant)
+    /// <summary>
+    /// One keep-alive session: renews the lease every <c>interval</c>, calling <c>renewed</c>
+    /// after each renewal, until it fails (throws) or the server says the lease is gone
+    /// (returns true). The loop starts a new session after a failure.
+    /// </summary>
+    internal delegate Task<bool> RenewalSession(long id, TimeSpan interval, Action renewed, CancellationToken cancellationToken);
+
+    internal KeptLease(IVigilClient client, LeaseGrant grant, RenewalSession session)
     {
         _client = client;
-        _endpoints = endpoints;
+        _session = session;
         Id = grant.Id;
         Ttl = grant.Ttl;
         _loop = Task.Run(() => KeepAliveAsync(_stopping.Token));
@@ -75,24 +82,29 @@ public sealed class KeptLease : IAsyncDisposable
     {
         var interval = TimeSpan.FromSeconds(Math.Max(1.0, Ttl / (double)RoundsPerTtl));
         var lastRenewed = Stopwatch.GetTimestamp();
+        void Renewed()
+        {
+            lastRenewed = Stopwatch.GetTimestamp();
+            Interlocked.Increment(ref _renewals);
+        }
+
         try
         {
             while (!stopping.IsCancellationRequested)
             {
-                var endpoint = _endpoints.Current;
                 try
                 {
-                    if (await RunStreamAsync(endpoint, interval, () => lastRenewed = Stopwatch.GetTimestamp(), stopping))
+                    if (await _session(Id, interval, Renewed, stopping))
                     {
+                        _lost.TrySetResult();
                         return;
                     }
                 }
-                catch (Exception error) when (error is RpcException or IOException or OperationCanceledException && !stopping.IsCancellationRequested)
+                catch (Exception error) when (error is RpcException or IOException or OperationCanceledException or VigilException && !stopping.IsCancellationRequested)
                 {
                 }
 
-                // The stream failed: try the next server, until the lease would have run out.
-                _endpoints.Skip(endpoint);
+                // The session failed: start another, until the lease would have run out.
                 if (Stopwatch.GetElapsedTime(lastRenewed) >= TimeSpan.FromSeconds(Ttl))
                 {
                     _lost.TrySetResult();
@@ -107,29 +119,36 @@ public sealed class KeptLease : IAsyncDisposable
         }
     }
 
-    /// <summary>One keep-alive stream; true when the server said the lease is gone.</summary>
-    private async Task<bool> RunStreamAsync(Endpoint endpoint, TimeSpan interval, Action renewed, CancellationToken stopping)
+    /// <summary>The gRPC session: one LeaseKeepAlive stream on the current endpoint, skipped when it fails.</summary>
+    internal static RenewalSession OverGrpc(EndpointSet endpoints) => async (id, interval, renewed, stopping) =>
     {
-        using var call = endpoint.Lease.LeaseKeepAlive(cancellationToken: stopping);
-        while (true)
+        var endpoint = endpoints.Current;
+        try
         {
-            using var round = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            round.CancelAfter(interval);
-            await call.RequestStream.WriteAsync(new Etcd.LeaseKeepAliveRequest { ID = Id }, round.Token);
-            if (!await call.ResponseStream.MoveNext(round.Token))
+            using var call = endpoint.Lease.LeaseKeepAlive(cancellationToken: stopping);
+            while (true)
             {
-                throw new IOException("The server ended the keep-alive stream.");
-            }
+                using var round = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                round.CancelAfter(interval);
+                await call.RequestStream.WriteAsync(new Etcd.LeaseKeepAliveRequest { ID = id }, round.Token);
+                if (!await call.ResponseStream.MoveNext(round.Token))
+                {
+                    throw new IOException("The server ended the keep-alive stream.");
+                }
 
-            if (call.ResponseStream.Current.TTL <= 0)
-            {
-                _lost.TrySetResult();
-                return true;
-            }
+                if (call.ResponseStream.Current.TTL <= 0)
+                {
+                    return true;
+                }
 
-            Interlocked.Increment(ref _renewals);
-            renewed();
-            await Task.Delay(interval, stopping);
+                renewed();
+                await Task.Delay(interval, stopping);
+            }
         }
-    }
+        catch (Exception error) when (error is RpcException or IOException or OperationCanceledException && !stopping.IsCancellationRequested)
+        {
+            endpoints.Skip(endpoint);
+            throw;
+        }
+    };
 }

@@ -85,6 +85,6 @@ public sealed partial class VigilClient
     public async Task<KeptLease> GrantKeptLeaseAsync(long ttlSeconds, CancellationToken cancellationToken = default)
     {
         var grant = await LeaseGrantAsync(ttlSeconds, 0, cancellationToken);
-        return new KeptLease(this, _endpoints, grant);
+        return new KeptLease(this, grant, KeptLease.OverGrpc(_endpoints));
     }
 }

@@ -11,4 +11,7 @@ public interface IKeySpaceGrain : IGrainWithIntegerKey
 {
     /// <summary>Reads a key or range, at the current or an older revision.</summary>
     Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>The keys attached to lease <paramref name="id"/> (for a time-to-live with keys).</summary>
+    Task<byte[][]> LeaseKeysAsync(long id, CancellationToken cancellationToken = default);
 }

@@ -26,4 +26,17 @@ internal sealed class KeySpaceGrain(SiloNode node) : Grain, IKeySpaceGrain
             throw EtcdError.From(error);
         }
     }
+
+    public async Task<byte[][]> LeaseKeysAsync(long id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (_, keys) = await node.KeySpace.ReadLeaseKeysAsync(id, cancellationToken);
+            return [.. keys.Select(kv => kv.Key.ToByteArray())];
+        }
+        catch (RpcException error)
+        {
+            throw EtcdError.From(error);
+        }
+    }
 }

@@ -1,16 +1,18 @@
-using Vigil.Client.Tests.Harness;
+using Vigil.Client;
+using Xunit;
 
-namespace Vigil.Client.Tests;
+namespace Vigil.Testing.Contracts;
 
 /// <summary>
-/// The client's leases, locks and elections, run against Vigil and against a real etcd 3.4:
-/// the same calls must behave the same on both.
+/// <see cref="IVigilClient"/>'s leases, locks and elections, run against Vigil and a real
+/// etcd 3.4 over gRPC, and against a silo over Orleans: the same calls must behave the same
+/// everywhere.
 /// </summary>
 public abstract class LeaseContract
 {
-    private readonly string _p = VigilServerFixture.UniquePrefix();
+    private readonly string _p = "/t/" + Guid.NewGuid().ToString("N")[..10] + "/";
 
-    protected abstract VigilClient Client { get; }
+    protected abstract IVigilClient Client { get; }
 
     [Fact]
     public async Task Granted_leases_hold_keys_until_revoked()
@@ -123,14 +125,4 @@ public abstract class LeaseContract
         await b.DisposeAsync();
         Assert.Null(await Client.GetLeaderAsync(name));
     }
-}
-
-public sealed class VigilLeaseTests(VigilServerFixture fixture) : LeaseContract, IClassFixture<VigilServerFixture>
-{
-    protected override VigilClient Client => fixture.Client;
-}
-
-public sealed class EtcdLeaseTests(EtcdFixture etcd) : LeaseContract, IClassFixture<EtcdFixture>
-{
-    protected override VigilClient Client => etcd.Client;
 }
