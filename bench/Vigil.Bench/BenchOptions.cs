@@ -13,7 +13,8 @@ internal sealed class BenchOptions
           --endpoints <urls>      comma-separated http(s)://host:port (default http://127.0.0.1:2379)
           --watch-endpoints <urls>  where the fan-out watchers connect (default: --endpoints); another silo
                                   of a cluster times a put on one silo -> its event on another
-          --scenarios <list>      put,range,watch,catchup or all (default all)
+          --scenarios <list>      put,range,watch,catchup,lease-grant,keepalive,lease-expiry or all
+                                  (default all: the first four; the lease ones only when named)
           --label <text>          name of the target in the table (default: the server's version)
           --clients <n>           concurrent workers for put and range (default 16)
           --conns <n>             client connections the workers share (default 1)
@@ -26,6 +27,7 @@ internal sealed class BenchOptions
           --events <n>            writes the watchers of the fan-out scenario receive (default 1000)
           --history <n>           revisions replayed by catch-up watchers (default 10000)
           --catchup-watchers <n>  watchers in the catch-up scenario (default 10)
+          --leases <n>            leases left to expire in the lease-expiry scenario (default 10000)
           --help                  this text
         """;
 
@@ -56,6 +58,8 @@ internal sealed class BenchOptions
     public int History { get; private set; } = 10_000;
 
     public int CatchUpWatchers { get; private set; } = 10;
+
+    public int Leases { get; private set; } = 10_000;
 
     public static BenchOptions? Parse(string[] args)
     {
@@ -117,6 +121,9 @@ internal sealed class BenchOptions
                 case "--history":
                     options.History = Positive(flag, value);
                     break;
+                case "--leases":
+                    options.Leases = Positive(flag, value);
+                    break;
                 case "--catchup-watchers":
                     options.CatchUpWatchers = Positive(flag, value);
                     break;
@@ -127,7 +134,7 @@ internal sealed class BenchOptions
 
         foreach (var scenario in options.Scenarios)
         {
-            if (scenario is not ("put" or "range" or "watch" or "catchup"))
+            if (scenario is not ("put" or "range" or "watch" or "catchup" or "lease-grant" or "keepalive" or "lease-expiry"))
             {
                 throw new ArgumentException($"unknown scenario: {scenario}");
             }

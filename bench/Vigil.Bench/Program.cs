@@ -45,6 +45,9 @@ try
     await Run("watch", () => WatchFanOutScenario.RunAsync(options, oneStream: true));
     await Run("watch", () => WatchFanOutScenario.RunAsync(options, oneStream: false));
     await Run("catchup", () => CatchUpScenario.RunAsync(options, clients));
+    await Run("lease-grant", () => LeaseScenario.GrantAsync(options, clients));
+    await Run("keepalive", () => LeaseScenario.KeepAliveAsync(options, clients));
+    await Run("lease-expiry", () => LeaseScenario.ExpiryAsync(options, clients));
 
     Console.WriteLine();
     Console.WriteLine(ResultTable.Format(target, rows));

@@ -54,6 +54,10 @@ internal sealed class LeaseService(SiloNode node, IHostApplicationLifetime lifet
         {
             // The client went away or the silo is stopping.
         }
+        catch (IOException)
+        {
+            // The client reset the stream or its connection: nobody is left to answer.
+        }
     }
 
     public override async Task<LeaseTimeToLiveResponse> LeaseTimeToLive(LeaseTimeToLiveRequest request, ServerCallContext context)
