@@ -58,4 +58,12 @@ public sealed class VigilClientOptions
 
     /// <summary>How long a PING may go unanswered before the connection is dropped. Default 10 seconds.</summary>
     public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The largest request message the client sends; a larger one fails at once with
+    /// <see cref="RequestTooLargeException"/> (RESOURCE_EXHAUSTED) instead of being streamed
+    /// to a server that rejects it. Default 2 MiB, as etcd's own client (a server accepts
+    /// <c>--max-request-bytes</c> + 512 KiB, 2 MiB on the defaults). Null: no limit.
+    /// </summary>
+    public int? MaxSendMessageBytes { get; set; } = 2 * 1024 * 1024;
 }

@@ -95,7 +95,7 @@ internal sealed class Endpoint : IDisposable
             // etcd's own client accepts any response size (math.MaxInt32); a large range
             // or a catch-up batch must not fail on the 4 MB default.
             MaxReceiveMessageSize = int.MaxValue,
-            MaxSendMessageSize = null,
+            MaxSendMessageSize = options.MaxSendMessageBytes,
 
             // Over a SocketsHttpHandler the channel dials its socket itself, and after a
             // failed dial it fails calls at once until its own backoff (up to 2 minutes by

@@ -29,8 +29,10 @@ internal static class EtcdErrorMap
             StatusCode.NotFound or StatusCode.Unknown when Names(message, EtcdErrors.LeaseNotFoundMessage) => new LeaseNotFoundException(message, inner),
             StatusCode.InvalidArgument when Names(message, EtcdErrors.RequestTooLargeMessage) => new RequestTooLargeException(message, code, inner),
 
-            // gRPC's own limit on a message's size, hit before etcd looks at the request.
-            StatusCode.ResourceExhausted when message.Contains("larger than max", StringComparison.Ordinal) => new RequestTooLargeException(message, code, inner),
+            // gRPC's own limit on a message's size: the server's, hit before etcd looks at the
+            // request, or this client's (VigilClientOptions.MaxSendMessageBytes).
+            StatusCode.ResourceExhausted when message.Contains("larger than max", StringComparison.Ordinal)
+                || message.Contains("exceeds the maximum configured message size", StringComparison.Ordinal) => new RequestTooLargeException(message, code, inner),
             StatusCode.InvalidArgument => new InvalidRequestException(message, inner),
             StatusCode.Unavailable => new UnavailableException(message, inner),
             StatusCode.DeadlineExceeded => new DeadlineExceededException(message, inner),
