@@ -36,9 +36,15 @@ internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILif
     private Task CreateTablesAsync(CancellationToken cancellationToken)
     {
         var vigil = options.Value;
-        return string.IsNullOrWhiteSpace(vigil.Store)
-            ? OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken)
-            : OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+        if (!string.IsNullOrWhiteSpace(vigil.Store))
+        {
+            return OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+        }
+
+        // This stage can run before the revision store has opened (and created) the data
+        // directory; SQLite creates the file but not its directory.
+        Directory.CreateDirectory(Path.GetDirectoryName(vigil.SqlitePath)!);
+        return OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken);
     }
 
     private static string SqliteConnectionString(VigilSiloOptions vigil) =>
