@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Vigil.GrainInterfaces;
@@ -16,6 +17,9 @@ namespace Vigil.Silo.Services;
 /// </summary>
 internal sealed class LeaseService(SiloNode node, IHostApplicationLifetime lifetime) : Lease.LeaseBase
 {
+    // Keep-alives of one stream read ahead of their answers; beyond this the stream waits.
+    private const int MaxPendingKeepAlives = 1024;
+
     public override async Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context)
     {
         var response = await CallAsync(node.Lessor.GrantAsync(request.ID, request.TTL, context.CancellationToken), context.CancellationToken);
@@ -34,14 +38,52 @@ internal sealed class LeaseService(SiloNode node, IHostApplicationLifetime lifet
         IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
         // Clients send "hasleader: true"; the lessor is the leader here, and a call that
-        // cannot reach it ends the stream with UNAVAILABLE.
+        // cannot reach it ends the stream with UNAVAILABLE. Requests are not answered one by
+        // one: a client keeping many leases sends a burst of keep-alives, and all of them go
+        // to the relay at once (one lessor call for the lot); answers go out in request order.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        var pending = Channel.CreateBounded<(long Id, Task<long> Ttl)>(new BoundedChannelOptions(MaxPendingKeepAlives) { SingleReader = true, SingleWriter = true });
+        var answering = AnswerAsync(pending.Reader, responseStream, ended);
         try
         {
             while (await requestStream.MoveNext(ended.Token))
             {
                 var id = requestStream.Current.ID;
-                var ttl = await CallAsync(node.KeepAlives.RenewAsync(id), ended.Token);
+                await pending.Writer.WriteAsync((id, node.KeepAlives.RenewAsync(id)), ended.Token);
+            }
+        }
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        {
+            // The client went away, the silo is stopping, or answering failed (below).
+        }
+        catch (IOException)
+        {
+            // The client reset the stream or its connection: nobody is left to answer.
+            await ended.CancelAsync();
+        }
+        finally
+        {
+            pending.Writer.TryComplete();
+        }
+
+        try
+        {
+            // Answers what was read; a lessor that cannot be reached ends the stream with UNAVAILABLE.
+            await answering;
+        }
+        catch (Exception error) when (error is OperationCanceledException or IOException && ended.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task AnswerAsync(
+        ChannelReader<(long Id, Task<long> Ttl)> pending, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, CancellationTokenSource ended)
+    {
+        try
+        {
+            await foreach (var (id, renewal) in pending.ReadAllAsync(ended.Token))
+            {
+                var ttl = await CallAsync(renewal, ended.Token);
                 await responseStream.WriteAsync(new LeaseKeepAliveResponse
                 {
                     Header = node.Identity.Header(node.AppliedRevision),
@@ -50,13 +92,11 @@ internal sealed class LeaseService(SiloNode node, IHostApplicationLifetime lifet
                 }, ended.Token);
             }
         }
-        catch (OperationCanceledException) when (ended.IsCancellationRequested)
+        catch (RpcException)
         {
-            // The client went away or the silo is stopping.
-        }
-        catch (IOException)
-        {
-            // The client reset the stream or its connection: nobody is left to answer.
+            // Stop reading requests too: the stream ends with this status.
+            await ended.CancelAsync();
+            throw;
         }
     }
 

@@ -14,7 +14,9 @@ namespace Vigil.Silo.Tests.Cluster;
 /// silo hosting the lessor is killed with SIGKILL just as they fall due: the lessor comes
 /// back on another silo, renews every stored lease, and expires them all. A watcher on a
 /// surviving silo must see every leased key deleted exactly once, both keys of a lease at one
-/// revision, and nothing of the lease left afterwards.
+/// revision, and nothing of the lease left afterwards. And a lease a client keeps alive
+/// through that silo survives it: the client's keep-alives move to another silo and the
+/// lessor that takes over honours them.
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper output)
@@ -125,6 +127,75 @@ public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper o
             {
                 await silo.DisposeAsync();
             }
+        }
+    }
+
+    [Fact]
+    public async Task AKeptLeaseSurvivesTheDeathOfTheSiloHoldingTheLessorAndItsClientsStream()
+    {
+        var store = await fixture.CreateDatabaseAsync("keepalivefault");
+        string[] args = ["--store", store];
+        var silos = new List<VigilSiloProcess>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                silos.Add(await VigilSiloProcess.StartAsync("s" + i, args));
+            }
+
+            // The client talks to the lessor's silo first: its keep-alive stream dies with it.
+            var victim = await HostOfAsync(silos, "lessor");
+            var endpoints = new[] { victim }.Concat(silos.Where(s => s != victim)).Select(s => s.ClientUrl).ToArray();
+            await using var client = new Vigil.Client.VigilClient(new Vigil.Client.VigilClientOptions
+            {
+                Endpoints = endpoints,
+                DefaultTimeout = TimeSpan.FromSeconds(30),
+            });
+            await using var kept = await client.GrantKeptLeaseAsync(Ttl);
+            await client.PutAsync("kept/key", "v", new Vigil.Client.PutOptions { Lease = kept.Id });
+            await WaitForRenewalsAsync(kept, 1);
+
+            victim.Kill();
+            var killed = Stopwatch.StartNew();
+            var before = kept.Renewals;
+
+            // Keep-alives get through again (another silo, the lessor activated elsewhere)...
+            await WaitForRenewalsAsync(kept, before + 1);
+            output.WriteLine($"keep-alives answered again {killed.ElapsedMilliseconds} ms after kill -9");
+
+            // ...and for two TTLs after the kill the lease and its key stay.
+            while (killed.Elapsed < TimeSpan.FromSeconds(2 * Ttl))
+            {
+                Assert.False(kept.Lost.IsCompleted, "the kept lease was lost");
+                await Task.Delay(1000);
+            }
+
+            var time = await client.LeaseTimeToLiveAsync(kept.Id, keys: true);
+            Assert.True(time.Exists);
+            Assert.Equal(["kept/key"], time.Keys);
+            Assert.NotNull((await client.GetAsync("kept/key")).First);
+
+            // Disposing revokes it on a surviving silo.
+            await kept.DisposeAsync();
+            Assert.Null((await client.GetAsync("kept/key")).First);
+        }
+        finally
+        {
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task WaitForRenewalsAsync(Vigil.Client.KeptLease kept, long renewals)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (kept.Renewals < renewals)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"only {kept.Renewals} keep-alives answered, waiting for {renewals}");
+            Assert.False(kept.Lost.IsCompleted, "the kept lease was lost");
+            await Task.Delay(100);
         }
     }
 

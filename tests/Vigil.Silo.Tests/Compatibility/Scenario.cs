@@ -25,7 +25,8 @@ internal sealed class Scenario
         _steps.Add(async run =>
         {
             run.Transcript.Command("etcdctl " + string.Join(' ', args.Select(Quote)), Abbreviate(stdin));
-            run.Transcript.Result(run.Mask(await run.Etcdctl.RunAsync(run.Substitute(args), stdin, run.CancellationToken)));
+            var input = stdin is null ? null : run.Substitute([stdin])[0];
+            run.Transcript.Result(run.Mask(await run.Etcdctl.RunAsync(run.Substitute(args), input, run.CancellationToken)));
         });
         return this;
     }

@@ -40,6 +40,29 @@ public abstract class LeaseContract
     }
 
     [Fact]
+    public async Task Txns_compare_on_a_keys_lease_and_plain_puts_detach()
+    {
+        var lease = await Client.LeaseGrantAsync(60);
+        await Client.PutAsync(_p + "k", "1", new PutOptions { Lease = lease.Id });
+
+        var attached = await Client.TxnAsync(new Txn().If(Compare.Lease(_p + "k") == lease.Id).Then(TxnOp.Put(_p + "k", "2", new PutOptions { IgnoreLease = true })));
+        Assert.True(attached.Succeeded);
+        Assert.Equal(lease.Id, (await Client.GetAsync(_p + "k")).First!.Lease);
+
+        await Client.PutAsync(_p + "k", "3");
+        var detached = await Client.TxnAsync(new Txn().If(Compare.Lease(_p + "k") == lease.Id));
+        Assert.False(detached.Succeeded);
+        Assert.Empty((await Client.LeaseTimeToLiveAsync(lease.Id, keys: true)).Keys);
+
+        // A txn putting with an unknown lease fails as a whole.
+        await Client.LeaseRevokeAsync(lease.Id);
+        await Assert.ThrowsAsync<LeaseNotFoundException>(() => Client.TxnAsync(new Txn().Then(
+            TxnOp.Put(_p + "x", "1"), TxnOp.Put(_p + "y", "1", new PutOptions { Lease = lease.Id }))));
+        Assert.Null((await Client.GetAsync(_p + "x")).First);
+        Assert.Equal("3", (await Client.GetAsync(_p + "k")).First!.ValueString);
+    }
+
+    [Fact]
     public async Task A_lease_nobody_keeps_expires_with_its_keys()
     {
         var lease = await Client.LeaseGrantAsync(1);
