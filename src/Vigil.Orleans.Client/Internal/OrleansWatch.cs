@@ -52,7 +52,9 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     /// <summary>Attaches the first time; the answer is the created notification.</summary>
     public async Task<WatchUpdate> StartAsync(CancellationToken cancellationToken)
     {
-        _reference = _grains.CreateObjectReference<IWatchSubscriber>(this);
+        // Orleans refuses to create an observer reference on a grain's own scheduler; off it,
+        // the same call works in a silo too, so grains can watch through this client.
+        _reference = await Task.Run(() => _grains.CreateObjectReference<IWatchSubscriber>(this), cancellationToken).ConfigureAwait(false);
         var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _last, attachment.After);
         _acknowledged = attachment.After;
@@ -148,7 +150,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             // The grain stops pushing on its own when the observer is gone.
         }
 
-        _grains.DeleteObjectReference<IWatchSubscriber>(_reference);
+        var reference = _reference;
+        await Task.Run(() => _grains.DeleteObjectReference<IWatchSubscriber>(reference), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -270,10 +273,10 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             {
                 return;
             }
-            catch (Exception error) when (error is OrleansException or TimeoutException or VigilException or OperationCanceledException)
+            catch (Exception)
             {
-                // The next round tries again; a failure the consumer must see reaches it
-                // through its own attach.
+                // Whatever failed (the grain's silo, the gateway, the call), the next round
+                // tries again; a failure the consumer must see reaches it through its own attach.
             }
         }
     }
