@@ -234,12 +234,13 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
                 {
                     return await _grain.AttachAsync(_spec, Reference, resumeFrom, cancellationToken).ConfigureAwait(false);
                 }
-                catch (EtcdError error)
+                catch (EtcdError error) when (error.StatusCode != Grpc.Core.StatusCode.Unavailable)
                 {
                     throw Vigil.Client.Internal.EtcdErrorMap.ToException(error.StatusCode, error.Detail, error);
                 }
                 catch (Exception error) when (IsCallFailure(error, cancellationToken))
                 {
+                    // A silo died, or its store or feed is catching up: as an etcd client does, wait and retry.
                     await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -281,9 +282,18 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         }
     }
 
-    private static bool IsCallFailure(Exception error, CancellationToken cancellationToken) =>
-        error is OrleansException or TimeoutException
-        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+    /// <summary>
+    /// Worth another try: anything but an etcd error other than UNAVAILABLE, a caller's
+    /// mistake or the caller's cancellation. A silo dying under a call surfaces as many types
+    /// (Orleans', the network's, a server exception Orleans could not carry back).
+    /// </summary>
+    private static bool IsCallFailure(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        EtcdError etcd => etcd.StatusCode == Grpc.Core.StatusCode.Unavailable,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        ArgumentException or ObjectDisposedException or InvalidOperationException or VigilException => false,
+        _ => true,
+    };
 
     private static Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
         Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10)))), cancellationToken);
