@@ -1,7 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
+using Orleans.Storage;
 using Vigil.Core.Watch;
 using Vigil.GrainInterfaces;
 using Vigil.GrainInterfaces.Watch;
@@ -25,21 +27,40 @@ namespace Vigil.Grains.Watch;
 [Reentrant]
 internal sealed partial class WatcherGrain(
     SiloNode node,
-    [PersistentState("watcher", GrainStateSetup.StorageName)] IPersistentState<WatcherRecord> record,
+    [FromKeyedServices(GrainStateSetup.StorageName)] IGrainStorage storage,
     ILogger<WatcherGrain> logger) : Grain, IWatcherGrain
 {
+    /// <summary>The name a durable subscription's record is stored under.</summary>
+    private const string StateName = "watcher";
+
     /// <summary>Most events in one push; whole revisions are never split.</summary>
     internal const int MaxBatchEvents = 1024;
 
     /// <summary>A subscriber that has not answered a push by then is parked.</summary>
     internal static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(10);
 
+    // Read on first need, and only for durable subscriptions: a plain watch never touches
+    // the store, so a thousand watches starting at once cost the database nothing.
+    private GrainState<WatcherRecord>? _record;
     private WatchSpec? _spec;
     private Delivery? _delivery;
     private bool _parked;
     private long _delivered;
 
     public async Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AttachCoreAsync(spec, subscriber, resumeFrom, cancellationToken);
+        }
+        catch (RpcException error)
+        {
+            // The store or this silo's feed is not ready (UNAVAILABLE): the caller retries.
+            throw EtcdError.From(error);
+        }
+    }
+
+    private async Task<WatchAttachment> AttachCoreAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(subscriber);
@@ -52,14 +73,15 @@ internal sealed partial class WatcherGrain(
         long start;
         if (spec.Durable)
         {
-            if (record.State.Spec is { } kept)
+            var record = await RecordAsync();
+            if (record.State!.Spec is { } kept)
             {
                 if (!kept.SelectsSameAs(spec))
                 {
                     throw new EtcdError(StatusCode.InvalidArgument, $"vigil: subscription {this.GetPrimaryKeyString()} exists with another key range or filters");
                 }
 
-                start = resumeFrom > 0 ? resumeFrom : record.State.Acknowledged + 1;
+                start = resumeFrom > 0 ? resumeFrom : record.State!.Acknowledged + 1;
                 spec = kept;
             }
             else
@@ -68,9 +90,9 @@ internal sealed partial class WatcherGrain(
 
                 // Kept before the first batch goes out: a consumer that dies before taking
                 // anything continues from here.
-                record.State.Spec = spec;
-                record.State.Acknowledged = start - 1;
-                await record.WriteStateAsync(cancellationToken);
+                record.State!.Spec = spec;
+                record.State!.Acknowledged = start - 1;
+                await SaveAsync(record);
             }
         }
         else
@@ -115,13 +137,14 @@ internal sealed partial class WatcherGrain(
 
     public async Task AcknowledgeAsync(long revision)
     {
-        if (record.State.Spec is null || revision <= record.State.Acknowledged)
+        var record = await RecordAsync();
+        if (record.State!.Spec is null || revision <= record.State!.Acknowledged)
         {
             return;
         }
 
-        record.State.Acknowledged = revision;
-        await record.WriteStateAsync();
+        record.State!.Acknowledged = revision;
+        await SaveAsync(record);
     }
 
     public Task RequestProgressAsync()
@@ -135,7 +158,7 @@ internal sealed partial class WatcherGrain(
         if (_delivery is { } delivery && delivery.Subscriber.Equals(subscriber))
         {
             Stop();
-            if (record.State.Spec is null)
+            if (_spec is { Durable: false })
             {
                 DeactivateOnIdle();
             }
@@ -148,18 +171,63 @@ internal sealed partial class WatcherGrain(
     {
         Stop();
         _spec = null;
-        await record.ClearStateAsync();
-        record.State = new WatcherRecord();
+        var record = await RecordAsync();
+        try
+        {
+            await storage.ClearStateAsync(StateName, this.GetGrainId(), record);
+        }
+        catch (Exception error) when (error is not EtcdError)
+        {
+            throw new EtcdError(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+        }
+
+        _record = null;
         DeactivateOnIdle();
     }
 
-    public Task<WatcherStatus> GetStatusAsync()
+    public async Task<WatcherStatus> GetStatusAsync()
     {
+        var acknowledged = (await RecordAsync()).State!.Acknowledged;
         var state = _parked ? WatcherState.Parked
             : _delivery is null ? WatcherState.Detached
             : _delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
             : WatcherState.Unsynced;
-        return Task.FromResult(new WatcherStatus(state, _delivered, record.State.Acknowledged, node.Identity.Name));
+        return new WatcherStatus(state, _delivered, acknowledged, node.Identity.Name);
+    }
+
+    private async Task<GrainState<WatcherRecord>> RecordAsync()
+    {
+        if (_record is null)
+        {
+            var record = new GrainState<WatcherRecord>(new WatcherRecord());
+            try
+            {
+                await storage.ReadStateAsync(StateName, this.GetGrainId(), record);
+            }
+            catch (Exception error)
+            {
+                throw new EtcdError(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+            }
+
+            record.State ??= new WatcherRecord();
+            _record = record;
+        }
+
+        return _record;
+    }
+
+    /// <summary>Writes the record; a failed write (store down, a stale ETag) is re-read next time.</summary>
+    private async Task SaveAsync(GrainState<WatcherRecord> record)
+    {
+        try
+        {
+            await storage.WriteStateAsync(StateName, this.GetGrainId(), record);
+        }
+        catch (Exception error)
+        {
+            _record = null;
+            throw new EtcdError(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)

@@ -52,7 +52,9 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     /// <summary>Attaches the first time; the answer is the created notification.</summary>
     public async Task<WatchUpdate> StartAsync(CancellationToken cancellationToken)
     {
-        _reference = _grains.CreateObjectReference<IWatchSubscriber>(this);
+        // Orleans refuses to create an observer reference on a grain's own scheduler; off it,
+        // the same call works in a silo too, so grains can watch through this client.
+        _reference = await Task.Run(() => _grains.CreateObjectReference<IWatchSubscriber>(this), cancellationToken).ConfigureAwait(false);
         var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _last, attachment.After);
         _acknowledged = attachment.After;
@@ -148,7 +150,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             // The grain stops pushing on its own when the observer is gone.
         }
 
-        _grains.DeleteObjectReference<IWatchSubscriber>(_reference);
+        var reference = _reference;
+        await Task.Run(() => _grains.DeleteObjectReference<IWatchSubscriber>(reference), CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -231,12 +234,13 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
                 {
                     return await _grain.AttachAsync(_spec, Reference, resumeFrom, cancellationToken).ConfigureAwait(false);
                 }
-                catch (EtcdError error)
+                catch (EtcdError error) when (error.StatusCode != Grpc.Core.StatusCode.Unavailable)
                 {
                     throw Vigil.Client.Internal.EtcdErrorMap.ToException(error.StatusCode, error.Detail, error);
                 }
                 catch (Exception error) when (IsCallFailure(error, cancellationToken))
                 {
+                    // A silo died, or its store or feed is catching up: as an etcd client does, wait and retry.
                     await BackoffAsync(attempt, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -270,17 +274,26 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             {
                 return;
             }
-            catch (Exception error) when (error is OrleansException or TimeoutException or VigilException or OperationCanceledException)
+            catch (Exception)
             {
-                // The next round tries again; a failure the consumer must see reaches it
-                // through its own attach.
+                // Whatever failed (the grain's silo, the gateway, the call), the next round
+                // tries again; a failure the consumer must see reaches it through its own attach.
             }
         }
     }
 
-    private static bool IsCallFailure(Exception error, CancellationToken cancellationToken) =>
-        error is OrleansException or TimeoutException
-        || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested);
+    /// <summary>
+    /// Worth another try: anything but an etcd error other than UNAVAILABLE, a caller's
+    /// mistake or the caller's cancellation. A silo dying under a call surfaces as many types
+    /// (Orleans', the network's, a server exception Orleans could not carry back).
+    /// </summary>
+    private static bool IsCallFailure(Exception error, CancellationToken cancellationToken) => error switch
+    {
+        EtcdError etcd => etcd.StatusCode == Grpc.Core.StatusCode.Unavailable,
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        ArgumentException or ObjectDisposedException or InvalidOperationException or VigilException => false,
+        _ => true,
+    };
 
     private static Task BackoffAsync(int attempt, CancellationToken cancellationToken) =>
         Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(attempt, 10)))), cancellationToken);

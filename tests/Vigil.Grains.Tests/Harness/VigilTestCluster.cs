@@ -77,6 +77,9 @@ public sealed class VigilTestCluster : IAsyncDisposable
         public void Configure(ISiloBuilder siloBuilder)
         {
             siloBuilder.AddVigil();
+
+            // Grains in these silos (the samples' recorder) take IVigilClient by injection.
+            siloBuilder.Services.AddVigilClient();
             siloBuilder.Services.AddOptions<VigilSiloOptions>().Configure<IConfiguration, ILocalSiloDetails>((options, configuration, silo) =>
             {
                 configuration.GetSection("Vigil").Bind(options);
