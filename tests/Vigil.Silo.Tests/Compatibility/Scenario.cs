@@ -198,7 +198,11 @@ internal sealed class Scenario
                 text = System.Text.RegularExpressions.Regex.Replace(text, $@"\b(0*{hex}|{dec})\b", "<" + name + ">");
             }
 
-            return text;
+            // etcd lists a lease's keys from a Go map, in no fixed order.
+            return System.Text.RegularExpressions.Regex.Replace(
+                text,
+                @"attached keys\(\[([^\]]*)\]\)",
+                match => "attached keys([" + string.Join(' ', match.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)) + "])");
         }
     }
 }
