@@ -36,9 +36,14 @@ internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILif
     private Task CreateTablesAsync(CancellationToken cancellationToken)
     {
         var vigil = options.Value;
-        return string.IsNullOrWhiteSpace(vigil.Store)
-            ? OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken)
-            : OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+        if (!string.IsNullOrWhiteSpace(vigil.Store))
+        {
+            return OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+        }
+
+        // This runs before the revision store opens, which is what creates the data directory.
+        Directory.CreateDirectory(Path.GetDirectoryName(vigil.SqlitePath)!);
+        return OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken);
     }
 
     private static string SqliteConnectionString(VigilSiloOptions vigil) =>
