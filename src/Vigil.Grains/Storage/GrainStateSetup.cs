@@ -41,8 +41,7 @@ internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILif
             return OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
         }
 
-        // This stage can run before the revision store has opened (and created) the data
-        // directory; SQLite creates the file but not its directory.
+        // This runs before the revision store opens, which is what creates the data directory.
         Directory.CreateDirectory(Path.GetDirectoryName(vigil.SqlitePath)!);
         return OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken);
     }

@@ -81,7 +81,8 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
             switch (request.RequestUnionCase)
             {
                 case WatchRequest.RequestUnionOneofCase.CreateRequest:
-                    await CatchUpForAsync(request.CreateRequest, cancellationToken);
+                    // Nothing older than what the client may have seen elsewhere (etcd#15271).
+                    await node.PrepareWatchAsync(request.CreateRequest.StartRevision, cancellationToken);
                     stream.Create(request.CreateRequest);
                     break;
                 case WatchRequest.RequestUnionOneofCase.CancelRequest:
@@ -95,36 +96,6 @@ internal sealed partial class WatchService(SiloNode node, IHostApplicationLifeti
                     break;
             }
         }
-    }
-
-    /// <summary>
-    /// Before a watch starts, this node's feed must have applied what the client may already
-    /// have seen, on any node: the revision before its start revision (capped at the store's
-    /// revision, for starts in the future), or for a watch from "now" the store's revision.
-    /// Then its created reply, events and progress never show a revision lower than that.
-    /// </summary>
-    private async Task CatchUpForAsync(WatchCreateRequest create, CancellationToken cancellationToken)
-    {
-        long needed;
-        if (create.StartRevision > 0)
-        {
-            if (create.StartRevision - 1 <= node.AppliedRevision)
-            {
-                return;
-            }
-
-            needed = Math.Min(create.StartRevision - 1, await node.StoreRevisionAsync(cancellationToken));
-        }
-        else if (create.StartRevision == 0)
-        {
-            needed = await node.StoreRevisionAsync(cancellationToken);
-        }
-        else
-        {
-            return;
-        }
-
-        await node.EnsureAppliedAsync(needed, cancellationToken);
     }
 
     private async Task SendAsync(WatchStream stream, IServerStreamWriter<EncodedWatchResponse> responses, CancellationToken cancellationToken)

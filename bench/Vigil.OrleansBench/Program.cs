@@ -1,0 +1,137 @@
+// Watch delivery to Orleans-client subscriptions next to the same load over etcd gRPC, on
+// one running Vigil silo, and the silo's memory per idle subscription.
+//
+//   dotnet Vigil.OrleansBench.dll <gateway port> <grpc url> <silo pid> [watchers=100] [events=1000] [idle=10000]
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vigil.Client;
+
+var gateway = int.Parse(args[0], CultureInfo.InvariantCulture);
+var grpcUrl = args[1];
+var siloPid = int.Parse(args[2], CultureInfo.InvariantCulture);
+var watchers = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 100;
+var events = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1000;
+var idle = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 10_000;
+
+var builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.UseOrleansClient(client => client
+    .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gateway))
+    .Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vigil", "vigil")));
+builder.Services.AddVigilClient();
+using var host = builder.Build();
+await host.StartAsync();
+var orleans = host.Services.GetRequiredService<IVigilClient>();
+await using var grpc = new VigilClient(grpcUrl);
+
+Console.WriteLine("| path | load | events/s | p50 ms | p99 ms |");
+Console.WriteLine("|---|---|---:|---:|---:|");
+await FanOutAsync("Orleans client", orleans, watchers, events, "/bench/o1");
+await FanOutAsync("etcd gRPC (VigilClient)", grpc, watchers, events, "/bench/g1");
+
+// Memory per idle subscription: distinct keys, nothing written.
+var before = Rss(siloPid);
+using var stop = new CancellationTokenSource();
+var created = new List<Task>();
+var timer = Stopwatch.StartNew();
+for (var i = 0; i < idle; i++)
+{
+    var ready = new TaskCompletionSource();
+    created.Add(ready.Task);
+    var updates = orleans.WatchAsync($"/bench/idle/{i}", new WatchOptions { CreatedNotify = true }, stop.Token);
+    _ = Task.Run(async () =>
+    {
+        try
+        {
+            await foreach (var update in updates)
+            {
+                ready.TrySetResult();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    });
+}
+
+await Task.WhenAll(created);
+var creation = timer.Elapsed;
+await Task.Delay(TimeSpan.FromSeconds(10));
+var after = Rss(siloPid);
+Console.WriteLine();
+Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s); silo RSS {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
+await stop.CancelAsync();
+await host.StopAsync();
+
+static long Rss(int pid)
+{
+    var line = File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}
+
+// N watchers of one key; one writer puts it back to back; latency is put acknowledged → event
+// received, per event and watcher.
+static async Task FanOutAsync(string path, IVigilClient client, int watchers, int events, string key)
+{
+    using var stop = new CancellationTokenSource();
+    var acked = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+    var latencies = new List<double>[watchers];
+    var done = new Task[watchers];
+    var ready = new List<Task>();
+    for (var w = 0; w < watchers; w++)
+    {
+        var mine = latencies[w] = new List<double>(events);
+        var created = new TaskCompletionSource();
+        ready.Add(created.Task);
+        var updates = client.WatchAsync(key, new WatchOptions { CreatedNotify = true }, stop.Token);
+        done[w] = Task.Run(async () =>
+        {
+            var seen = 0;
+            await foreach (var update in updates)
+            {
+                if (update.IsCreated)
+                {
+                    created.TrySetResult();
+                    continue;
+                }
+
+                var now = Stopwatch.GetTimestamp();
+                foreach (var change in update.Events)
+                {
+                    // The ack may come after the event: spin briefly for it.
+                    long at;
+                    while (!acked.TryGetValue(change.Revision, out at))
+                    {
+                        await Task.Yield();
+                    }
+
+                    mine.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds * (now >= at ? 1 : -1));
+                    seen++;
+                }
+
+                if (seen >= events)
+                {
+                    return;
+                }
+            }
+        });
+    }
+
+    await Task.WhenAll(ready);
+    var start = Stopwatch.GetTimestamp();
+    for (var n = 0; n < events; n++)
+    {
+        var put = await client.PutAsync(key, n.ToString(CultureInfo.InvariantCulture));
+        acked[put.Revision] = Stopwatch.GetTimestamp();
+    }
+
+    await Task.WhenAll(done);
+    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    var all = latencies.SelectMany(l => l).Order().ToArray();
+    Console.WriteLine($"| {path} | {watchers} watchers × {events} events on one key | {all.Length / elapsed:F0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} |");
+    await stop.CancelAsync();
+}
