@@ -37,11 +37,14 @@ await FanOutAsync("etcd gRPC (VigilClient)", grpc, watchers, events, "/bench/g1"
 var before = Rss(siloPid);
 using var stop = new CancellationTokenSource();
 var created = new List<Task>();
+var heard = new List<Task>();
 var timer = Stopwatch.StartNew();
 for (var i = 0; i < idle; i++)
 {
     var ready = new TaskCompletionSource();
+    var gotEvent = new TaskCompletionSource();
     created.Add(ready.Task);
+    heard.Add(gotEvent.Task);
     var updates = orleans.WatchAsync($"/bench/idle/{i}", new WatchOptions { CreatedNotify = true }, stop.Token);
     _ = Task.Run(async () =>
     {
@@ -50,6 +53,10 @@ for (var i = 0; i < idle; i++)
             await foreach (var update in updates)
             {
                 ready.TrySetResult();
+                if (update.Events.Count > 0)
+                {
+                    gotEvent.TrySetResult();
+                }
             }
         }
         catch (OperationCanceledException)
@@ -64,6 +71,22 @@ await Task.Delay(TimeSpan.FromSeconds(10));
 var after = Rss(siloPid);
 Console.WriteLine();
 Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s); silo RSS {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
+
+// Then every one of them hears one put of its own key (64 puts in flight over gRPC).
+timer.Restart();
+var next = -1;
+await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(async () =>
+{
+    for (var i = Interlocked.Increment(ref next); i < idle; i = Interlocked.Increment(ref next))
+    {
+        await grpc.PutAsync($"/bench/idle/{i}", "x");
+    }
+})));
+var written = timer.Elapsed;
+var all = Task.WhenAll(heard);
+var finished = await Task.WhenAny(all, Task.Delay(TimeSpan.FromMinutes(2)));
+var count = heard.Count(t => t.IsCompleted);
+Console.WriteLine($"one put per subscribed key: {idle} puts in {written.TotalSeconds:F1} s; {count} of {idle} subscriptions received their event, the last {timer.Elapsed.TotalSeconds:F1} s after the first put{(finished == all ? string.Empty : " (gave up after 2 min)")}");
 await stop.CancelAsync();
 await host.StopAsync();
 
