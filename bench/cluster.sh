@@ -7,16 +7,23 @@
 #     from `member list` (which lists the silos Orleans membership does not call dead),
 #     --rounds times.
 #
-#   bench/cluster.sh [--rounds N] [--events N]
+#  3. with --orleans-idle N: Vigil.OrleansBench against the three silos (its Orleans client
+#     knows all three gateways): fan-out to Orleans-client subscriptions next to gRPC, then N
+#     idle subscriptions spread over the silos (memory: the three silos' RSS) and one put per
+#     subscribed key, counting the subscriptions that received it.
+#
+#   bench/cluster.sh [--rounds N] [--events N] [--orleans-idle N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=3
 events=2000
+orleans_idle=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --events) events=$2; shift 2 ;;
-    *) echo "usage: bench/cluster.sh [--rounds N] [--events N]" >&2; exit 2 ;;
+    --orleans-idle) orleans_idle=$2; shift 2 ;;
+    *) echo "usage: bench/cluster.sh [--rounds N] [--events N] [--orleans-idle N]" >&2; exit 2 ;;
   esac
 done
 
@@ -32,6 +39,8 @@ pg_port=$(free_port)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  # The silos' logs outlive the run, for a silo that failed.
+  mkdir -p /tmp/vigil-cluster-logs && cp "$work"/*.log /tmp/vigil-cluster-logs/ 2>/dev/null || true
   runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -48,14 +57,15 @@ silo_dll=src/Vigil.Silo/bin/Release/net10.0/Vigil.Silo.dll
 bench_dll=bench/Vigil.Bench/bin/Release/net10.0/Vigil.Bench.dll
 
 # start_silo INDEX DATABASE: starts silo INDEX (1-3) on the database, records its ports.
-declare -A client_port metrics_port silo_pid
+declare -A client_port metrics_port gateway_port silo_pid
 start_silo() {
   local i=$1 db=$2
   client_port[$i]=$(free_port)
   metrics_port[$i]=$(free_port)
+  gateway_port[$i]=$(free_port)
   dotnet "$silo_dll" --name "s$i" --store "Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=$db" \
     --listen-client-urls "http://127.0.0.1:${client_port[$i]}" --listen-metrics-urls "http://127.0.0.1:${metrics_port[$i]}" \
-    --listen-peer-urls "http://127.0.0.1:$(free_port)" --listen-gateway-urls "http://127.0.0.1:$(free_port)" \
+    --listen-peer-urls "http://127.0.0.1:$(free_port)" --listen-gateway-urls "http://127.0.0.1:${gateway_port[$i]}" \
     --log-level Warning >"$work/$db-s$i.log" 2>&1 &
   silo_pid[$i]=$!
   pids+=("$!")
@@ -85,6 +95,16 @@ start_cluster latency
 dotnet "$bench_dll" --endpoints "http://127.0.0.1:${client_port[1]}" --watch-endpoints "http://127.0.0.1:${client_port[2]}" \
   --label "Vigil, 3 silos, put on s1, watch on s2" --scenarios watch --watchers 10 --events "$events" 2>/dev/null | grep -E '^[|]'
 stop_cluster
+
+if [ "$orleans_idle" -gt 0 ]; then
+  echo "== Orleans client against 3 silos ($orleans_idle idle subscriptions)"
+  dotnet build bench/Vigil.OrleansBench -c Release -nologo -clp:ErrorsOnly >/dev/null
+  start_cluster orleans
+  dotnet bench/Vigil.OrleansBench/bin/Release/net10.0/Vigil.OrleansBench.dll \
+    "${gateway_port[1]},${gateway_port[2]},${gateway_port[3]}" "http://127.0.0.1:${client_port[1]}" \
+    "${silo_pid[1]},${silo_pid[2]},${silo_pid[3]}" 100 200 "$orleans_idle" 2>/dev/null | grep -Ev '^(warn|info|      )'
+  stop_cluster
+fi
 
 echo "== kill -9 of the sequencer's silo -> first put through another silo"
 for round in $(seq 1 "$rounds"); do

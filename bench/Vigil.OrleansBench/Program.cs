@@ -1,7 +1,7 @@
 // Watch delivery to Orleans-client subscriptions next to the same load over etcd gRPC, on
-// one running Vigil silo, and the silo's memory per idle subscription.
+// running Vigil silos, and the silos' memory per idle subscription.
 //
-//   dotnet Vigil.OrleansBench.dll <gateway port> <grpc url> <silo pid> [watchers=100] [events=1000] [idle=10000]
+//   dotnet Vigil.OrleansBench.dll <gateway port,...> <grpc url> <silo pid,...> [watchers=100] [events=1000] [idle=10000]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -10,9 +10,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vigil.Client;
 
-var gateway = int.Parse(args[0], CultureInfo.InvariantCulture);
+var gateways = args[0].Split(',').Select(port => new IPEndPoint(IPAddress.Loopback, int.Parse(port, CultureInfo.InvariantCulture))).ToArray();
 var grpcUrl = args[1];
-var siloPid = int.Parse(args[2], CultureInfo.InvariantCulture);
+var siloPids = args[2].Split(',').Select(pid => int.Parse(pid, CultureInfo.InvariantCulture)).ToArray();
 var watchers = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 100;
 var events = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1000;
 var idle = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 10_000;
@@ -20,7 +20,7 @@ var idle = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 builder.UseOrleansClient(client => client
-    .UseStaticClustering(new IPEndPoint(IPAddress.Loopback, gateway))
+    .UseStaticClustering(gateways)
     .Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vigil", "vigil")));
 builder.Services.AddVigilClient();
 using var host = builder.Build();
@@ -34,7 +34,7 @@ await FanOutAsync("Orleans client", orleans, watchers, events, "/bench/o1");
 await FanOutAsync("etcd gRPC (VigilClient)", grpc, watchers, events, "/bench/g1");
 
 // Memory per idle subscription: distinct keys, nothing written.
-var before = Rss(siloPid);
+var before = siloPids.Sum(Rss);
 using var stop = new CancellationTokenSource();
 var created = new List<Task>();
 var heard = new List<Task>();
@@ -68,9 +68,9 @@ for (var i = 0; i < idle; i++)
 await Task.WhenAll(created);
 var creation = timer.Elapsed;
 await Task.Delay(TimeSpan.FromSeconds(10));
-var after = Rss(siloPid);
+var after = siloPids.Sum(Rss);
 Console.WriteLine();
-Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s); silo RSS {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
+Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s); RSS of {siloPids.Length} silo(s) {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
 
 // Then every one of them hears one put of its own key (64 puts in flight over gRPC).
 timer.Restart();

@@ -29,6 +29,9 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<string> _hosted = [];
     private Task _duties = Task.CompletedTask;
+    private readonly Lock _revisionReads = new();
+    private TaskCompletionSource<long>? _revisionRead;
+    private TaskCompletionSource<long>? _nextRevisionRead;
 
     public SiloNode(
         IRevisionStore store, IGrainFactory grains, IOptions<VigilSiloOptions> options, StoreIdentity storeIdentity, ILocalSiloDetails silo, ILoggerFactory loggers)
@@ -118,8 +121,58 @@ public sealed partial class SiloNode : ILifecycleParticipant<ISiloLifecycle>
     }
 
     /// <summary>The store's revision now.</summary>
-    public async ValueTask<long> StoreRevisionAsync(CancellationToken cancellationToken) =>
-        (await KeySpace.GetStateAsync(cancellationToken).ConfigureAwait(false)).Revision;
+    /// <remarks>
+    /// Every watch created "from now" asks this, so a burst of watch creates would open one
+    /// store snapshot each (100,000 subscriptions exhausted PostgreSQL's connections). Callers
+    /// share reads instead: one read at a time, and everyone who asks while it runs shares the
+    /// next one, which starts after they asked, so nobody gets a revision older than a write
+    /// acknowledged before their call.
+    /// </remarks>
+    public async ValueTask<long> StoreRevisionAsync(CancellationToken cancellationToken)
+    {
+        TaskCompletionSource<long> read;
+        var start = false;
+        lock (_revisionReads)
+        {
+            if (_revisionRead is null)
+            {
+                _revisionRead = read = new(TaskCreationOptions.RunContinuationsAsynchronously);
+                start = true;
+            }
+            else
+            {
+                read = _nextRevisionRead ??= new(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        if (start)
+        {
+            _ = ReadStoreRevisionsAsync(read);
+        }
+
+        return await read.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task ReadStoreRevisionsAsync(TaskCompletionSource<long>? read)
+    {
+        while (read is not null)
+        {
+            try
+            {
+                read.TrySetResult((await KeySpace.GetStateAsync(CancellationToken.None).ConfigureAwait(false)).Revision);
+            }
+            catch (Exception error)
+            {
+                read.TrySetException(error);
+            }
+
+            lock (_revisionReads)
+            {
+                read = _revisionRead = _nextRevisionRead;
+                _nextRevisionRead = null;
+            }
+        }
+    }
 
     /// <summary>The members of the cluster: the active silos, with their etcd client URLs.</summary>
     public async Task<IReadOnlyList<Member>> ListMembersAsync()
