@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using Vigil.Core.Mvcc;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Mvccpb;
@@ -38,7 +37,7 @@ public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper o
                 silos.Add(await VigilSiloProcess.StartAsync("s" + i, args));
             }
 
-            var victim = await HostOfAsync(silos, "lessor");
+            var victim = await SiloFaultTests.HostOfAsync(silos, "lessor");
             var survivors = silos.Where(s => s != victim).ToArray();
             await using var client = new RawConnection(survivors[0].ClientUrl);
             await using var watching = new RawConnection(survivors[1].ClientUrl);
@@ -144,7 +143,7 @@ public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper o
             }
 
             // The client talks to the lessor's silo first: its keep-alive stream dies with it.
-            var victim = await HostOfAsync(silos, "lessor");
+            var victim = await SiloFaultTests.HostOfAsync(silos, "lessor");
             var endpoints = new[] { victim }.Concat(silos.Where(s => s != victim)).Select(s => s.ClientUrl).ToArray();
             await using var client = new Vigil.Client.VigilClient(new Vigil.Client.VigilClientOptions
             {
@@ -200,38 +199,4 @@ public sealed class LeaseFaultTests(PostgresFixture fixture, ITestOutputHelper o
     }
 
     private static Google.Protobuf.ByteString B(string text) => Google.Protobuf.ByteString.CopyFromUtf8(text);
-
-    /// <summary>The silo whose /metrics says it hosts <paramref name="grain"/> (waits until one does).</summary>
-    private static async Task<VigilSiloProcess> HostOfAsync(IReadOnlyList<VigilSiloProcess> silos, string grain)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            var hosts = new List<VigilSiloProcess>();
-            foreach (var silo in silos)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, silo.ClientUrl + "/metrics")
-                {
-                    Version = HttpVersion.Version20,
-                    VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                };
-                using var response = await http.SendAsync(request);
-                if ((await response.Content.ReadAsStringAsync()).Contains($"vigil_hosted{{grain=\"{grain}\"}} 1", StringComparison.Ordinal))
-                {
-                    hosts.Add(silo);
-                }
-            }
-
-            Assert.True(hosts.Count <= 1, $"{grain} is active on {hosts.Count} silos");
-            if (hosts.Count == 1)
-            {
-                return hosts[0];
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"no silo hosts {grain}");
-    }
 }

@@ -227,7 +227,7 @@ public sealed class SiloFaultTests(PostgresFixture fixture, ITestOutputHelper ou
     }
 
     /// <summary>The silo whose /metrics says it hosts <paramref name="grain"/> (waits until one does).</summary>
-    private static async Task<VigilSiloProcess> HostOfAsync(IReadOnlyList<VigilSiloProcess> silos, string grain)
+    internal static async Task<VigilSiloProcess> HostOfAsync(IReadOnlyList<VigilSiloProcess> silos, string grain)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false });
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
