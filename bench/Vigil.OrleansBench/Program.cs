@@ -1,7 +1,7 @@
-// Watch delivery to Orleans-client subscriptions next to the same load over etcd gRPC, on
-// running Vigil silos, and the silos' memory per idle subscription.
+// Watch delivery to Orleans-client subscriptions next to the same loads over etcd gRPC, on
+// running Vigil silos, and the silos' memory per idle subscription (idle=0 skips it).
 //
-//   dotnet Vigil.OrleansBench.dll <gateway port,...> <grpc url> <silo pid,...> [watchers=100] [events=1000] [idle=10000]
+//   dotnet Vigil.OrleansBench.dll <gateway port,...> <grpc url> <silo pid,...> [watchers=100] [events=1000] [idle=10000] [distinct=10000]
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -16,6 +16,7 @@ var siloPids = args[2].Split(',').Select(pid => int.Parse(pid, CultureInfo.Invar
 var watchers = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 100;
 var events = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1000;
 var idle = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 10_000;
+var distinct = args.Length > 6 ? int.Parse(args[6], CultureInfo.InvariantCulture) : 10_000;
 
 var builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -32,6 +33,17 @@ Console.WriteLine("| path | load | events/s | p50 ms | p99 ms |");
 Console.WriteLine("|---|---|---:|---:|---:|");
 await FanOutAsync("Orleans client", orleans, watchers, events, "/bench/o1");
 await FanOutAsync("etcd gRPC (VigilClient)", grpc, watchers, events, "/bench/g1");
+if (distinct > 0)
+{
+    await DistinctAsync("Orleans client", orleans, distinct, "/bench/od/");
+    await DistinctAsync("etcd gRPC (VigilClient)", grpc, distinct, "/bench/gd/");
+}
+
+if (idle == 0)
+{
+    await host.StopAsync();
+    return;
+}
 
 // Memory per idle subscription: distinct keys, nothing written.
 var before = siloPids.Sum(Rss);
@@ -157,4 +169,67 @@ static async Task FanOutAsync(string path, IVigilClient client, int watchers, in
     var all = latencies.SelectMany(l => l).Order().ToArray();
     Console.WriteLine($"| {path} | {watchers} watchers × {events} events on one key | {all.Length / elapsed:F0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} |");
     await stop.CancelAsync();
+}
+
+// N watchers of N distinct keys; 64 writers put every key twice, in key order; each event
+// reaches its one watcher. Latency is put acknowledged → event received, worked out at the
+// end from each event's arrival time and its put's ack.
+static async Task DistinctAsync(string path, IVigilClient client, int watchers, string prefix)
+{
+    const int Writers = 64;
+    var puts = 2 * watchers;
+    using var stop = new CancellationTokenSource();
+    var acked = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
+    var arrivals = new List<(long Revision, long At)>[watchers];
+    var received = 0;
+    var all = new TaskCompletionSource();
+    var ready = new List<Task>();
+    for (var w = 0; w < watchers; w++)
+    {
+        var mine = arrivals[w] = new List<(long, long)>(puts / watchers);
+        var created = new TaskCompletionSource();
+        ready.Add(created.Task);
+        var updates = client.WatchAsync(prefix + w.ToString(CultureInfo.InvariantCulture), new WatchOptions { CreatedNotify = true }, stop.Token);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var update in updates)
+                {
+                    created.TrySetResult();
+                    var now = Stopwatch.GetTimestamp();
+                    foreach (var change in update.Events)
+                    {
+                        mine.Add((change.Revision, now));
+                        if (Interlocked.Increment(ref received) == puts)
+                        {
+                            all.TrySetResult();
+                        }
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+    }
+
+    await Task.WhenAll(ready);
+    var start = Stopwatch.GetTimestamp();
+    var next = -1;
+    await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
+    {
+        for (var n = Interlocked.Increment(ref next); n < puts; n = Interlocked.Increment(ref next))
+        {
+            var put = await client.PutAsync(prefix + (n % watchers).ToString(CultureInfo.InvariantCulture), "x");
+            acked[put.Revision] = Stopwatch.GetTimestamp();
+        }
+    })));
+    await all.Task;
+    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+    await stop.CancelAsync();
+    var latencies = arrivals.SelectMany(a => a)
+        .Select(e => Stopwatch.GetElapsedTime(acked[e.Revision], e.At).TotalMilliseconds * (e.At >= acked[e.Revision] ? 1 : -1))
+        .Order().ToArray();
+    Console.WriteLine($"| {path} | {watchers} watchers of distinct keys, {puts} puts ({Writers} in flight) | {latencies.Length / elapsed:F0} | {latencies[latencies.Length / 2]:F2} | {latencies[(int)(latencies.Length * 0.99)]:F2} |");
 }
