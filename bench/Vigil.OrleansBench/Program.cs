@@ -115,139 +115,105 @@ static long Rss(int pid)
     return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
 }
 
-// N watchers of one key; one writer puts it back to back; latency is put acknowledged → event
-// received, per event and watcher. No path: a warm-up, nothing printed.
+// N watchers of one key; one writer puts it back to back. No path: a warm-up, nothing printed.
 static async Task FanOutAsync(string? path, IVigilClient client, int watchers, int events, string key)
 {
-    using var stop = new CancellationTokenSource();
-    var acked = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
-    var latencies = new List<double>[watchers];
-    var done = new Task[watchers];
-    var ready = new List<Task>();
-    for (var w = 0; w < watchers; w++)
-    {
-        var mine = latencies[w] = new List<double>(events);
-        var created = new TaskCompletionSource();
-        ready.Add(created.Task);
-        var updates = client.WatchAsync(key, new WatchOptions { CreatedNotify = true }, stop.Token);
-        done[w] = Task.Run(async () =>
-        {
-            var seen = 0;
-            await foreach (var update in updates)
-            {
-                if (update.IsCreated)
-                {
-                    created.TrySetResult();
-                    continue;
-                }
-
-                var now = Stopwatch.GetTimestamp();
-                foreach (var change in update.Events)
-                {
-                    // The ack may come after the event: spin briefly for it.
-                    long at;
-                    while (!acked.TryGetValue(change.Revision, out at))
-                    {
-                        await Task.Yield();
-                    }
-
-                    mine.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds * (now >= at ? 1 : -1));
-                    seen++;
-                }
-
-                if (seen >= events)
-                {
-                    return;
-                }
-            }
-        });
-    }
-
-    await Task.WhenAll(ready);
+    var load = new Load(watchers, watchers * events);
+    await load.WatchAsync(client, _ => key);
     var start = Stopwatch.GetTimestamp();
     for (var n = 0; n < events; n++)
     {
-        var put = await client.PutAsync(key, n.ToString(CultureInfo.InvariantCulture));
-        acked[put.Revision] = Stopwatch.GetTimestamp();
+        load.Acked(await client.PutAsync(key, n.ToString(CultureInfo.InvariantCulture)));
     }
 
-    await Task.WhenAll(done);
-    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-    var all = latencies.SelectMany(l => l).Order().ToArray();
-    if (path is null)
-    {
-        await stop.CancelAsync();
-        return;
-    }
-
-    Console.WriteLine($"| {path} | {watchers} watchers × {events} events on one key | {all.Length / elapsed:F0} | {all[all.Length / 2]:F2} | {all[(int)(all.Length * 0.99)]:F2} |");
-    await stop.CancelAsync();
+    await load.ReportAsync(path, $"{watchers} watchers × {events} events on one key", start);
 }
 
 // N watchers of N distinct keys; 64 writers put every key twice, in key order; each event
-// reaches its one watcher. Latency is put acknowledged → event received, worked out at the
-// end from each event's arrival time and its put's ack.
+// reaches its one watcher.
 static async Task DistinctAsync(string? path, IVigilClient client, int watchers, string prefix)
 {
     const int Writers = 64;
     var puts = 2 * watchers;
-    using var stop = new CancellationTokenSource();
-    var acked = new System.Collections.Concurrent.ConcurrentDictionary<long, long>();
-    var arrivals = new List<(long Revision, long At)>[watchers];
-    var received = 0;
-    var all = new TaskCompletionSource();
-    var ready = new List<Task>();
-    for (var w = 0; w < watchers; w++)
-    {
-        var mine = arrivals[w] = new List<(long, long)>(puts / watchers);
-        var created = new TaskCompletionSource();
-        ready.Add(created.Task);
-        var updates = client.WatchAsync(prefix + w.ToString(CultureInfo.InvariantCulture), new WatchOptions { CreatedNotify = true }, stop.Token);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var update in updates)
-                {
-                    created.TrySetResult();
-                    var now = Stopwatch.GetTimestamp();
-                    foreach (var change in update.Events)
-                    {
-                        mine.Add((change.Revision, now));
-                        if (Interlocked.Increment(ref received) == puts)
-                        {
-                            all.TrySetResult();
-                        }
-                    }
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
-    }
-
-    await Task.WhenAll(ready);
+    var load = new Load(watchers, puts);
+    await load.WatchAsync(client, w => prefix + w.ToString(CultureInfo.InvariantCulture));
     var start = Stopwatch.GetTimestamp();
     var next = -1;
     await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
     {
         for (var n = Interlocked.Increment(ref next); n < puts; n = Interlocked.Increment(ref next))
         {
-            var put = await client.PutAsync(prefix + (n % watchers).ToString(CultureInfo.InvariantCulture), "x");
-            acked[put.Revision] = Stopwatch.GetTimestamp();
+            load.Acked(await client.PutAsync(prefix + (n % watchers).ToString(CultureInfo.InvariantCulture), "x"));
         }
     })));
-    await all.Task;
-    var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
-    await stop.CancelAsync();
-    var latencies = arrivals.SelectMany(a => a)
-        .Select(e => Stopwatch.GetElapsedTime(acked[e.Revision], e.At).TotalMilliseconds * (e.At >= acked[e.Revision] ? 1 : -1))
-        .Order().ToArray();
-    if (path is null)
+    await load.ReportAsync(path, $"{watchers} watchers of distinct keys, {puts} puts ({Writers} in flight)", start);
+}
+
+/// <summary>
+/// Watchers and what they received: each event's revision and arrival time, matched with its
+/// put's ack at the end (an event may arrive before its writer sees the ack: negative
+/// latency). Nothing waits or spins while events arrive.
+/// </summary>
+internal sealed class Load(int watchers, int expected)
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> _acked = new();
+    private readonly List<(long Revision, long At)>[] _arrivals = new List<(long, long)>[watchers];
+    private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _stop = new();
+    private int _received;
+
+    public async Task WatchAsync(IVigilClient client, Func<int, string> key)
     {
-        return;
+        var ready = new Task[watchers];
+        for (var w = 0; w < watchers; w++)
+        {
+            var mine = _arrivals[w] = [];
+            var created = new TaskCompletionSource();
+            ready[w] = created.Task;
+            var updates = client.WatchAsync(key(w), new WatchOptions { CreatedNotify = true }, _stop.Token);
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var update in updates)
+                    {
+                        created.TrySetResult();
+                        var now = Stopwatch.GetTimestamp();
+                        foreach (var change in update.Events)
+                        {
+                            mine.Add((change.Revision, now));
+                            if (Interlocked.Increment(ref _received) == expected)
+                            {
+                                _all.TrySetResult();
+                            }
+                        }
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+        }
+
+        await Task.WhenAll(ready);
     }
 
-    Console.WriteLine($"| {path} | {watchers} watchers of distinct keys, {puts} puts ({Writers} in flight) | {latencies.Length / elapsed:F0} | {latencies[latencies.Length / 2]:F2} | {latencies[(int)(latencies.Length * 0.99)]:F2} |");
+    public void Acked(PutResult put) => _acked[put.Revision] = Stopwatch.GetTimestamp();
+
+    /// <summary>Waits for every event, stops the watchers and prints the row (none for a warm-up).</summary>
+    public async Task ReportAsync(string? path, string load, long start)
+    {
+        await _all.Task;
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        await _stop.CancelAsync();
+        if (path is null)
+        {
+            return;
+        }
+
+        var latencies = _arrivals.SelectMany(a => a)
+            .Select(e => (e.At - _acked[e.Revision]) * 1000.0 / Stopwatch.Frequency)
+            .Order().ToArray();
+        Console.WriteLine($"| {path} | {load} | {latencies.Length / elapsed:F0} | {latencies[latencies.Length / 2]:F2} | {latencies[(int)(latencies.Length * 0.99)]:F2} |");
+    }
 }
