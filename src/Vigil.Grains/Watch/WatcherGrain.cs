@@ -16,9 +16,11 @@ namespace Vigil.Grains.Watch;
 /// <summary>
 /// One subscription on one silo. Its watcher lives in the silo's <see cref="WatchHub"/>
 /// (history catch-up, filters, prev_kv, compaction and progress as for an etcd watcher);
-/// what the hub queues for it is drained into one batch per call to the subscriber. While a
-/// call is in flight the hub's stream queue holds what comes next, and a watcher past the
-/// hub's caps becomes a victim that catches up from history later, so memory stays bounded.
+/// what the hub queues for it is drained into one batch per push to the subscriber's inbox,
+/// which the silo's <see cref="WatchOutbox"/> sends together with the other subscriptions'
+/// batches for the same process. While a push is out the hub's stream queue holds what
+/// comes next, and a watcher past the hub's caps becomes a victim that catches up from
+/// history later, so memory stays bounded.
 /// </summary>
 /// <remarks>
 /// Reentrant: renewals, acknowledgements and progress requests are answered while a push
@@ -35,9 +37,6 @@ internal sealed partial class WatcherGrain(
 
     /// <summary>Most events in one push; whole revisions are never split.</summary>
     internal const int MaxBatchEvents = 1024;
-
-    /// <summary>A subscriber that has not answered a push by then is parked.</summary>
-    internal static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(10);
 
     // Read on first need, and only for durable subscriptions: a plain watch never touches
     // the store, so a thousand watches starting at once cost the database nothing.
@@ -247,8 +246,9 @@ internal sealed partial class WatcherGrain(
     }
 
     /// <summary>
-    /// Drains the hub stream into batches, one awaited push at a time. A refusal, a failure or
-    /// a push that does not finish within <see cref="PushTimeout"/> parks the subscription.
+    /// Drains the hub stream into batches, one awaited push at a time, through this silo's
+    /// <see cref="WatchOutbox"/> to the subscriber's inbox. A refusal, a failure or a push
+    /// that is not answered within <see cref="WatchOutbox.CallTimeout"/> parks the subscription.
     /// </summary>
     private async Task PumpAsync(Delivery delivery)
     {
@@ -256,6 +256,15 @@ internal sealed partial class WatcherGrain(
         var events = new List<Event>();
         try
         {
+            var inbox = await InboxAsync(delivery, id);
+            if (inbox is null)
+            {
+                Park(delivery, id);
+                return;
+            }
+
+            var outbox = ServiceProvider.GetRequiredService<WatchOutbox>();
+            var subscriber = delivery.Subscriber.GetGrainId();
             while (await delivery.Stream.WaitToReadAsync(delivery.Stopping))
             {
                 events.Clear();
@@ -263,30 +272,38 @@ internal sealed partial class WatcherGrain(
                 var progress = false;
                 long compactRevision = 0;
                 string? cancelReason = null;
-                while (events.Count < MaxBatchEvents && delivery.Stream.TryRead(out var response))
+                while (events.Count < MaxBatchEvents && delivery.Stream.TryReadEncoded(out var response))
                 {
-                    if (response.Canceled)
+                    if (response.Control is not { } control)
                     {
-                        compactRevision = response.CompactRevision;
-                        cancelReason = compactRevision > 0 ? null : response.CancelReason;
+                        // The hub's event messages, shared with every other subscription that gets them.
+                        response.AddEventsTo(events);
+                        upTo = Math.Max(upTo, events[^1].Kv.ModRevision);
+                        continue;
+                    }
+
+                    if (control.Canceled)
+                    {
+                        compactRevision = control.CompactRevision;
+                        cancelReason = compactRevision > 0 ? null : control.CancelReason;
                         break;
                     }
 
-                    if (response.Created)
+                    if (control.Created)
                     {
                         continue;
                     }
 
-                    if (response.Events.Count > 0)
+                    if (control.Events.Count > 0)
                     {
-                        events.AddRange(response.Events);
-                        upTo = Math.Max(upTo, response.Events[^1].Kv.ModRevision);
+                        events.AddRange(control.Events);
+                        upTo = Math.Max(upTo, control.Events[^1].Kv.ModRevision);
                     }
                     else
                     {
                         // A progress notification: every event up to its revision has been queued.
                         progress = true;
-                        upTo = Math.Max(upTo, response.Header.Revision);
+                        upTo = Math.Max(upTo, control.Header.Revision);
                     }
                 }
 
@@ -296,16 +313,10 @@ internal sealed partial class WatcherGrain(
                 }
 
                 var batch = new WatchBatch(delivery.After, upTo, [.. events], progress, compactRevision, cancelReason);
-                if (!await PushAsync(delivery, id, batch))
+                if (!await PushAsync(outbox, inbox, new WatchDelivery(subscriber, id, batch)))
                 {
-                    if (_delivery == delivery)
-                    {
-                        // The position stays; the subscriber attaches again when it has room.
-                        _parked = true;
-                        Stop();
-                        LogParked(id, delivery.After);
-                    }
-
+                    // The position stays; the subscriber attaches again when it has room.
+                    Park(delivery, id);
                     return;
                 }
 
@@ -331,16 +342,41 @@ internal sealed partial class WatcherGrain(
         }
     }
 
-    private async Task<bool> PushAsync(Delivery delivery, string id, WatchBatch batch)
+    /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone).</summary>
+    private async Task<IWatchInbox?> InboxAsync(Delivery delivery, string id)
     {
         try
         {
-            return await delivery.Subscriber.OnBatchAsync(id, batch).WaitAsync(PushTimeout, delivery.Stopping);
+            return await delivery.Subscriber.GetInboxAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
         }
         catch (Exception error) when (error is not OperationCanceledException || !delivery.Stopping.IsCancellationRequested)
         {
             LogPushFailed(id, error.Message);
-            return false;
+            return null;
+        }
+    }
+
+    private async Task<bool> PushAsync(WatchOutbox outbox, IWatchInbox inbox, WatchDelivery push)
+    {
+        // Not abandoned when the delivery stops: the outbox answers within its call timeout,
+        // and a stopped delivery's pump then ends on its next wait.
+        if (await outbox.PushAsync(inbox, push))
+        {
+            return true;
+        }
+
+        LogPushFailed(push.SubscriptionId, "refused or not answered");
+        return false;
+    }
+
+    /// <summary>Parks the subscription, if <paramref name="delivery"/> is still its delivery: no hub watcher, the position kept.</summary>
+    private void Park(Delivery delivery, string id)
+    {
+        if (_delivery == delivery)
+        {
+            _parked = true;
+            Stop();
+            LogParked(id, delivery.After);
         }
     }
 
