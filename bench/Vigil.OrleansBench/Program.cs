@@ -31,19 +31,19 @@ await using var grpc = new VigilClient(grpcUrl);
 
 // A warm-up of both paths, not shown: a fresh silo compiles its hot paths for the first
 // hundred thousand events or so, and would charge that to whichever path runs first.
-await FanOutAsync(null, orleans, 100, 300, "/bench/o0");
-await FanOutAsync(null, grpc, 100, 300, "/bench/g0");
-await DistinctAsync(null, orleans, 1000, "/bench/od0/");
-await DistinctAsync(null, grpc, 1000, "/bench/gd0/");
+await FanOutAsync(null, orleans, siloPids, 100, 300, "/bench/o0");
+await FanOutAsync(null, grpc, siloPids, 100, 300, "/bench/g0");
+await DistinctAsync(null, orleans, siloPids, 1000, "/bench/od0/");
+await DistinctAsync(null, grpc, siloPids, 1000, "/bench/gd0/");
 
-Console.WriteLine("| path | load | events/s | p50 ms | p99 ms |");
-Console.WriteLine("|---|---|---:|---:|---:|");
-await FanOutAsync("Orleans client", orleans, watchers, events, "/bench/o1");
-await FanOutAsync("etcd gRPC (VigilClient)", grpc, watchers, events, "/bench/g1");
+Console.WriteLine("| path | load | events/s | p50 ms | p99 ms | silo CPU µs/event | client CPU µs/event |");
+Console.WriteLine("|---|---|---:|---:|---:|---:|---:|");
+await FanOutAsync("Orleans client", orleans, siloPids, watchers, events, "/bench/o1");
+await FanOutAsync("etcd gRPC (VigilClient)", grpc, siloPids, watchers, events, "/bench/g1");
 if (distinct > 0)
 {
-    await DistinctAsync("Orleans client", orleans, distinct, "/bench/od/");
-    await DistinctAsync("etcd gRPC (VigilClient)", grpc, distinct, "/bench/gd/");
+    await DistinctAsync("Orleans client", orleans, siloPids, distinct, "/bench/od/");
+    await DistinctAsync("etcd gRPC (VigilClient)", grpc, siloPids, distinct, "/bench/gd/");
 }
 
 if (idle == 0)
@@ -116,28 +116,28 @@ static long Rss(int pid)
 }
 
 // N watchers of one key; one writer puts it back to back. No path: a warm-up, nothing printed.
-static async Task FanOutAsync(string? path, IVigilClient client, int watchers, int events, string key)
+static async Task FanOutAsync(string? path, IVigilClient client, int[] silos, int watchers, int events, string key)
 {
-    var load = new Load(watchers, watchers * events);
+    var load = new Load(silos, watchers, watchers * events);
     await load.WatchAsync(client, _ => key);
-    var start = Stopwatch.GetTimestamp();
+    load.Start();
     for (var n = 0; n < events; n++)
     {
         load.Acked(await client.PutAsync(key, n.ToString(CultureInfo.InvariantCulture)));
     }
 
-    await load.ReportAsync(path, $"{watchers} watchers × {events} events on one key", start);
+    await load.ReportAsync(path, $"{watchers} watchers × {events} events on one key");
 }
 
 // N watchers of N distinct keys; 64 writers put every key twice, in key order; each event
 // reaches its one watcher.
-static async Task DistinctAsync(string? path, IVigilClient client, int watchers, string prefix)
+static async Task DistinctAsync(string? path, IVigilClient client, int[] silos, int watchers, string prefix)
 {
     const int Writers = 64;
     var puts = 2 * watchers;
-    var load = new Load(watchers, puts);
+    var load = new Load(silos, watchers, puts);
     await load.WatchAsync(client, w => prefix + w.ToString(CultureInfo.InvariantCulture));
-    var start = Stopwatch.GetTimestamp();
+    load.Start();
     var next = -1;
     await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
     {
@@ -146,21 +146,25 @@ static async Task DistinctAsync(string? path, IVigilClient client, int watchers,
             load.Acked(await client.PutAsync(prefix + (n % watchers).ToString(CultureInfo.InvariantCulture), "x"));
         }
     })));
-    await load.ReportAsync(path, $"{watchers} watchers of distinct keys, {puts} puts ({Writers} in flight)", start);
+    await load.ReportAsync(path, $"{watchers} watchers of distinct keys, {puts} puts ({Writers} in flight)");
 }
 
 /// <summary>
 /// Watchers and what they received: each event's revision and arrival time, matched with its
 /// put's ack at the end (an event may arrive before its writer sees the ack: negative
-/// latency). Nothing waits or spins while events arrive.
+/// latency). Nothing waits or spins while events arrive. The CPU time the silos and this
+/// process spend per event is the figure that other load on the machine disturbs least.
 /// </summary>
-internal sealed class Load(int watchers, int expected)
+internal sealed class Load(int[] silos, int watchers, int expected)
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<long, long> _acked = new();
     private readonly List<(long Revision, long At)>[] _arrivals = new List<(long, long)>[watchers];
     private readonly TaskCompletionSource _all = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private int _received;
+    private long _start;
+    private double _siloCpu;
+    private double _clientCpu;
 
     public async Task WatchAsync(IVigilClient client, Func<int, string> key)
     {
@@ -198,13 +202,22 @@ internal sealed class Load(int watchers, int expected)
         await Task.WhenAll(ready);
     }
 
+    public void Start()
+    {
+        _start = Stopwatch.GetTimestamp();
+        _siloCpu = silos.Sum(CpuSeconds);
+        _clientCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
+    }
+
     public void Acked(PutResult put) => _acked[put.Revision] = Stopwatch.GetTimestamp();
 
     /// <summary>Waits for every event, stops the watchers and prints the row (none for a warm-up).</summary>
-    public async Task ReportAsync(string? path, string load, long start)
+    public async Task ReportAsync(string? path, string load)
     {
         await _all.Task;
-        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        var siloCpu = silos.Sum(CpuSeconds) - _siloCpu;
+        var clientCpu = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - _clientCpu;
         await _stop.CancelAsync();
         if (path is null)
         {
@@ -214,6 +227,14 @@ internal sealed class Load(int watchers, int expected)
         var latencies = _arrivals.SelectMany(a => a)
             .Select(e => (e.At - _acked[e.Revision]) * 1000.0 / Stopwatch.Frequency)
             .Order().ToArray();
-        Console.WriteLine($"| {path} | {load} | {latencies.Length / elapsed:F0} | {latencies[latencies.Length / 2]:F2} | {latencies[(int)(latencies.Length * 0.99)]:F2} |");
+        Console.WriteLine($"| {path} | {load} | {latencies.Length / elapsed:F0} | {latencies[latencies.Length / 2]:F2} | {latencies[(int)(latencies.Length * 0.99)]:F2} | {siloCpu * 1e6 / expected:F1} | {clientCpu * 1e6 / expected:F1} |");
+    }
+
+    /// <summary>User + system CPU seconds of process <paramref name="pid"/> (/proc/pid/stat, clock ticks of 10 ms).</summary>
+    private static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 }
