@@ -1,68 +1,276 @@
 using Microsoft.Extensions.Logging;
+using Vigil.Core.Watch;
 using Vigil.GrainInterfaces.Watch;
+using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Grains.Watch;
 
 /// <summary>
-/// This silo's batches on their way to subscriber processes. The pushes of every watcher
-/// grain for one inbox (one process) go out together: one call outstanding per inbox, and
-/// what arrives while it is out goes in the next call. A thousand subscriptions of one
-/// client that receive the same revision then cost one call instead of a thousand, and an
-/// event they share is serialized once per call.
+/// This silo's subscriber feeds, drained into batches and sent to the subscribers' processes.
+/// The feeds of every watcher grain whose subscriber lives in one process share a lane: one
+/// call outstanding to that process's <see cref="IWatchInbox"/>, carrying a batch of each
+/// feed that had something, and what arrives while it is out goes in the next call. Like an
+/// etcd Watch stream's send loop serving all its watchers, a lane turns a revision that a
+/// thousand subscriptions of one client receive into one call, with each event serialized
+/// once, and no grain turn per subscription on the way.
 /// </summary>
 /// <remarks>
-/// A watcher grain has at most one push here at a time, so a call holds at most one batch
-/// per subscription; a subscription's next revisions gather in its hub stream meanwhile, as
-/// they did while its own call was out. Every batch still names its interval
-/// <c>(after, upTo]</c>, so nothing rests on this: a call that fails or times out answers
-/// false for each of its batches, which parks their subscriptions until they attach again.
+/// A feed has at most one batch in a call at a time; its next revisions gather in its hub
+/// stream meanwhile (appended to its queued response, and past the hub's caps its watcher
+/// becomes a victim that catches up from history later). Every batch names its interval
+/// <c>(after, upTo]</c>, so nothing rests on the lane: a call that fails or times out parks
+/// every feed in it, and their subscribers attach again from their positions.
 /// </remarks>
 internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 {
-    /// <summary>A call that has not been answered by then fails, with every batch in it.</summary>
+    /// <summary>A call that has not been answered by then fails, and parks every feed in it.</summary>
     internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Most events in one call; batches are never split, so the first may be larger.</summary>
+    /// <summary>Most events in one feed's batch; whole revisions are never split.</summary>
+    internal const int MaxBatchEvents = 1024;
+
+    /// <summary>Most events in one call; the feeds left over go in the next one.</summary>
     internal const int MaxCallEvents = 8192;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<GrainId, Lane> _lanes = [];
 
-    /// <summary>Sends <paramref name="delivery"/> to <paramref name="inbox"/>; true once the inbox took it.</summary>
-    public Task<bool> PushAsync(IWatchInbox inbox, WatchDelivery delivery)
+    /// <summary>
+    /// Feeds <paramref name="feed"/> of subscription <paramref name="subscriptionId"/> to
+    /// <paramref name="subscriber"/> through <paramref name="inbox"/>, from its position on;
+    /// completes when the feed stops, ends or parks.
+    /// </summary>
+    public Task<FeedOutcome> FeedAsync(IWatchInbox inbox, GrainId subscriber, string subscriptionId, SubscriberFeed feed)
     {
-        var push = new Push(delivery);
-        Lane? idle = null;
+        Lane? lane;
         lock (_gate)
         {
             var id = inbox.GetGrainId();
-            if (!_lanes.TryGetValue(id, out var lane))
+            if (!_lanes.TryGetValue(id, out lane))
             {
-                lane = new Lane(id, inbox);
+                lane = new Lane(this, id, inbox);
                 _lanes.Add(id, lane);
             }
 
-            lane.Waiting.Add(push);
-            if (!lane.Sending)
+            lane.Feeds++;
+        }
+
+        var entry = new Entry(lane, feed, subscriber, subscriptionId);
+        lane.Check(entry);
+        return entry.Outcome;
+    }
+
+    private void Finish(Entry entry, FeedOutcome outcome)
+    {
+        if (!entry.TrySetResult(outcome))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (--entry.Lane.Feeds == 0 && _lanes.TryGetValue(entry.Lane.Id, out var lane) && lane == entry.Lane)
             {
-                lane.Sending = true;
-                idle = lane;
+                _lanes.Remove(entry.Lane.Id);
+            }
+        }
+    }
+
+    /// <summary>
+    /// What the feed's stream holds, up to <see cref="MaxBatchEvents"/> events (or up to a
+    /// control reply that ends the subscription), as its next batch; null when nothing is to
+    /// be sent. The events are the hub's messages, shared with every other feed that gets them.
+    /// </summary>
+    private static WatchBatch? Drain(SubscriberFeed feed, List<Event> events)
+    {
+        events.Clear();
+        var after = feed.After;
+        var upTo = after;
+        var progress = false;
+        long compactRevision = 0;
+        string? cancelReason = null;
+        while (events.Count < MaxBatchEvents && feed.Stream.TryReadEncoded(out var response))
+        {
+            if (response.Control is not { } control)
+            {
+                response.AddEventsTo(events);
+                upTo = Math.Max(upTo, events[^1].Kv.ModRevision);
+                continue;
+            }
+
+            if (control.Canceled)
+            {
+                compactRevision = control.CompactRevision;
+                cancelReason = compactRevision > 0 ? null : control.CancelReason;
+                break;
+            }
+
+            if (control.Created)
+            {
+                continue;
+            }
+
+            if (control.Events.Count > 0)
+            {
+                events.AddRange(control.Events);
+                upTo = Math.Max(upTo, control.Events[^1].Kv.ModRevision);
+            }
+            else
+            {
+                // A progress notification: every event up to its revision has been queued.
+                progress = true;
+                upTo = Math.Max(upTo, control.Header.Revision);
             }
         }
 
-        if (idle is not null)
-        {
-            // Off the calling grain's scheduler: the lane serves every grain of the silo.
-            _ = Task.Run(() => SendAsync(idle));
-        }
-
-        return push.Task;
+        return events.Count == 0 && !progress && compactRevision == 0 && cancelReason is null
+            ? null
+            : new WatchBatch(after, upTo, [.. events], progress, compactRevision, cancelReason);
     }
 
-    private async Task SendAsync(Lane lane)
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A call to watch inbox {Inbox} with {Count} batches failed: {Reason}")]
+    private partial void LogCallFailed(GrainId inbox, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {Id}: its subscriber refused a batch")]
+    private partial void LogRefused(string id);
+
+    /// <summary>A feed in its lane. At any moment it is in exactly one place: waiting for its stream, ready, or in the call that is out.</summary>
+    private sealed class Entry : TaskCompletionSource<FeedOutcome>
     {
-        var call = new List<Push>();
-        while (TakeCall(lane, call))
+        public Entry(Lane lane, SubscriberFeed feed, GrainId subscriber, string subscriptionId)
+        {
+            Lane = lane;
+            Feed = feed;
+            Subscriber = subscriber;
+            SubscriptionId = subscriptionId;
+            OnReady = () => lane.Enqueue(this);
+        }
+
+        public Lane Lane { get; }
+
+        public SubscriberFeed Feed { get; }
+
+        public GrainId Subscriber { get; }
+
+        public string SubscriptionId { get; }
+
+        /// <summary>The stream's callback: made once, handed to every wait.</summary>
+        public Action OnReady { get; }
+
+        public Task<FeedOutcome> Outcome => Task;
+    }
+
+    /// <summary>The feeds of one subscriber process and the one call out to its inbox.</summary>
+    private sealed class Lane(WatchOutbox outbox, GrainId id, IWatchInbox inbox)
+    {
+        private readonly Lock _gate = new();
+        private List<Entry> _ready = [];
+        private bool _sending;
+
+        public GrainId Id { get; } = id;
+
+        /// <summary>Feeds in this lane; the outbox's lock guards it.</summary>
+        public int Feeds { get; set; }
+
+        /// <summary>Waits for the feed's stream, or queues the feed if it has something (or is done).</summary>
+        public void Check(Entry entry)
+        {
+            if (entry.Feed.Stopping.IsCancellationRequested)
+            {
+                outbox.Finish(entry, FeedOutcome.Stopped);
+                return;
+            }
+
+            switch (entry.Feed.Stream.WaitToRead(entry.OnReady))
+            {
+                case WatchReadiness.Ready:
+                    Enqueue(entry);
+                    break;
+                case WatchReadiness.Completed:
+                    outbox.Finish(entry, FeedOutcome.Stopped);
+                    break;
+            }
+        }
+
+        /// <summary>The feed has something to send; starts the sender if it is idle. Called on hub threads too: takes note only.</summary>
+        public void Enqueue(Entry entry)
+        {
+            lock (_gate)
+            {
+                _ready.Add(entry);
+                if (_sending)
+                {
+                    return;
+                }
+
+                _sending = true;
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(static lane => _ = lane.SendAsync(), this, preferLocal: false);
+        }
+
+        private async Task SendAsync()
+        {
+            var events = new List<Event>();
+            var call = new List<(Entry Entry, WatchDelivery Delivery)>();
+            while (true)
+            {
+                List<Entry> taken;
+                lock (_gate)
+                {
+                    if (_ready.Count == 0)
+                    {
+                        _sending = false;
+                        return;
+                    }
+
+                    (taken, _ready) = (_ready, []);
+                }
+
+                call.Clear();
+                var callEvents = 0;
+                var next = 0;
+                for (; next < taken.Count && callEvents < MaxCallEvents; next++)
+                {
+                    var entry = taken[next];
+                    if (entry.Task.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    if (entry.Feed.Stopping.IsCancellationRequested)
+                    {
+                        outbox.Finish(entry, FeedOutcome.Stopped);
+                        continue;
+                    }
+
+                    if (Drain(entry.Feed, events) is not { } batch)
+                    {
+                        Check(entry);
+                        continue;
+                    }
+
+                    call.Add((entry, new WatchDelivery(entry.Subscriber, entry.SubscriptionId, batch)));
+                    callEvents += batch.Events.Length;
+                }
+
+                if (next < taken.Count)
+                {
+                    // Past the call's size: these go first in the next one.
+                    lock (_gate)
+                    {
+                        _ready.InsertRange(0, taken.Skip(next));
+                    }
+                }
+
+                if (call.Count > 0)
+                {
+                    await CallAsync(call).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task CallAsync(List<(Entry Entry, WatchDelivery Delivery)> call)
         {
             bool[]? answers = null;
             try
@@ -73,69 +281,38 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                     deliveries[i] = call[i].Delivery;
                 }
 
-                answers = await lane.Inbox.OnBatchesAsync(deliveries).WaitAsync(CallTimeout).ConfigureAwait(false);
+                answers = await inbox.OnBatchesAsync(deliveries).WaitAsync(CallTimeout).ConfigureAwait(false);
             }
             catch (Exception error)
             {
-                LogCallFailed(lane.Id, call.Count, error.Message);
+                outbox.LogCallFailed(Id, call.Count, error.Message);
             }
 
             for (var i = 0; i < call.Count; i++)
             {
-                call[i].TrySetResult(answers is not null && i < answers.Length && answers[i]);
-            }
-        }
-    }
-
-    /// <summary>The next call's pushes, oldest first; false (and the lane gone) when none wait.</summary>
-    private bool TakeCall(Lane lane, List<Push> call)
-    {
-        call.Clear();
-        lock (_gate)
-        {
-            var events = 0;
-            foreach (var push in lane.Waiting)
-            {
-                var size = push.Delivery.Batch.Events.Length;
-                if (call.Count > 0 && events + size > MaxCallEvents)
+                var (entry, delivery) = call[i];
+                if (answers is null || i >= answers.Length || !answers[i])
                 {
-                    break;
+                    if (answers is not null)
+                    {
+                        outbox.LogRefused(entry.SubscriptionId);
+                    }
+
+                    outbox.Finish(entry, FeedOutcome.Parked);
                 }
-
-                call.Add(push);
-                events += size;
+                else
+                {
+                    entry.Feed.After = delivery.Batch.UpTo;
+                    if (delivery.Batch.Ends)
+                    {
+                        outbox.Finish(entry, FeedOutcome.Ended);
+                    }
+                    else
+                    {
+                        Check(entry);
+                    }
+                }
             }
-
-            lane.Waiting.RemoveRange(0, call.Count);
-            if (call.Count == 0)
-            {
-                lane.Sending = false;
-                _lanes.Remove(lane.Id);
-                return false;
-            }
-
-            return true;
         }
-    }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A call to watch inbox {Inbox} with {Count} batches failed: {Reason}")]
-    private partial void LogCallFailed(GrainId inbox, int count, string reason);
-
-    /// <summary>One subscriber process's pushes: those waiting, and whether a call is out.</summary>
-    private sealed class Lane(GrainId id, IWatchInbox inbox)
-    {
-        public GrainId Id { get; } = id;
-
-        public IWatchInbox Inbox { get; } = inbox;
-
-        public List<Push> Waiting { get; } = [];
-
-        public bool Sending { get; set; }
-    }
-
-    /// <summary>One watcher grain's batch; completes with the inbox's answer.</summary>
-    private sealed class Push(WatchDelivery delivery) : TaskCompletionSource<bool>
-    {
-        public WatchDelivery Delivery { get; } = delivery;
     }
 }

@@ -9,7 +9,6 @@ using Vigil.GrainInterfaces;
 using Vigil.GrainInterfaces.Watch;
 using Vigil.Grains.Storage;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Grains.Watch;
 
@@ -34,9 +33,6 @@ internal sealed partial class WatcherGrain(
 {
     /// <summary>The name a durable subscription's record is stored under.</summary>
     private const string StateName = "watcher";
-
-    /// <summary>Most events in one push; whole revisions are never split.</summary>
-    internal const int MaxBatchEvents = 1024;
 
     // Read on first need, and only for durable subscriptions: a plain watch never touches
     // the store, so a thousand watches starting at once cost the database nothing.
@@ -187,11 +183,12 @@ internal sealed partial class WatcherGrain(
     public async Task<WatcherStatus> GetStatusAsync()
     {
         var acknowledged = (await RecordAsync()).State!.Acknowledged;
+        var delivered = _delivery?.After ?? _delivered;
         var state = _parked ? WatcherState.Parked
             : _delivery is null ? WatcherState.Detached
-            : _delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
+            : delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
             : WatcherState.Unsynced;
-        return new WatcherStatus(state, _delivered, acknowledged, node.Identity.Name);
+        return new WatcherStatus(state, delivered, acknowledged, node.Identity.Name);
     }
 
     private async Task<GrainState<WatcherRecord>> RecordAsync()
@@ -241,142 +238,54 @@ internal sealed partial class WatcherGrain(
         if (_delivery is { } delivery)
         {
             _delivery = null;
+            _delivered = delivery.After;
             delivery.Stop();
         }
     }
 
     /// <summary>
-    /// Drains the hub stream into batches, one awaited push at a time, through this silo's
-    /// <see cref="WatchOutbox"/> to the subscriber's inbox. A refusal, a failure or a push
-    /// that is not answered within <see cref="WatchOutbox.CallTimeout"/> parks the subscription.
+    /// Hands the delivery to this silo's <see cref="WatchOutbox"/>, which drains its hub stream
+    /// into batches for the subscriber's inbox, one batch out at a time, until the delivery
+    /// stops, its subscription ends, or a batch is refused, fails or is not answered within
+    /// <see cref="WatchOutbox.CallTimeout"/>, which parks the subscription.
     /// </summary>
     private async Task PumpAsync(Delivery delivery)
     {
         var id = this.GetPrimaryKeyString();
-        var events = new List<Event>();
-        try
+        var inbox = await InboxAsync(delivery, id);
+        var outcome = inbox is null
+            ? FeedOutcome.Parked
+            : await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(inbox, delivery.Subscriber.GetGrainId(), id, delivery);
+        if (_delivery != delivery)
         {
-            var inbox = await InboxAsync(delivery, id);
-            if (inbox is null)
-            {
-                Park(delivery, id);
-                return;
-            }
-
-            var outbox = ServiceProvider.GetRequiredService<WatchOutbox>();
-            var subscriber = delivery.Subscriber.GetGrainId();
-            while (await delivery.Stream.WaitToReadAsync(delivery.Stopping))
-            {
-                events.Clear();
-                var upTo = delivery.After;
-                var progress = false;
-                long compactRevision = 0;
-                string? cancelReason = null;
-                while (events.Count < MaxBatchEvents && delivery.Stream.TryReadEncoded(out var response))
-                {
-                    if (response.Control is not { } control)
-                    {
-                        // The hub's event messages, shared with every other subscription that gets them.
-                        response.AddEventsTo(events);
-                        upTo = Math.Max(upTo, events[^1].Kv.ModRevision);
-                        continue;
-                    }
-
-                    if (control.Canceled)
-                    {
-                        compactRevision = control.CompactRevision;
-                        cancelReason = compactRevision > 0 ? null : control.CancelReason;
-                        break;
-                    }
-
-                    if (control.Created)
-                    {
-                        continue;
-                    }
-
-                    if (control.Events.Count > 0)
-                    {
-                        events.AddRange(control.Events);
-                        upTo = Math.Max(upTo, control.Events[^1].Kv.ModRevision);
-                    }
-                    else
-                    {
-                        // A progress notification: every event up to its revision has been queued.
-                        progress = true;
-                        upTo = Math.Max(upTo, control.Header.Revision);
-                    }
-                }
-
-                if (events.Count == 0 && !progress && compactRevision == 0 && cancelReason is null)
-                {
-                    continue;
-                }
-
-                var batch = new WatchBatch(delivery.After, upTo, [.. events], progress, compactRevision, cancelReason);
-                if (!await PushAsync(outbox, inbox, new WatchDelivery(subscriber, id, batch)))
-                {
-                    // The position stays; the subscriber attaches again when it has room.
-                    Park(delivery, id);
-                    return;
-                }
-
-                delivery.After = upTo;
-                if (_delivery == delivery)
-                {
-                    _delivered = upTo;
-                }
-
-                if (batch.Ends)
-                {
-                    if (_delivery == delivery)
-                    {
-                        Stop();
-                    }
-
-                    return;
-                }
-            }
+            return;
         }
-        catch (OperationCanceledException) when (delivery.Stopping.IsCancellationRequested)
+
+        if (outcome == FeedOutcome.Parked)
         {
+            // The position stays; the subscriber attaches again when it has room.
+            _parked = true;
+            LogParked(id, delivery.After);
         }
+
+        Stop();
     }
 
-    /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone).</summary>
+    /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone) or the delivery stopped.</summary>
     private async Task<IWatchInbox?> InboxAsync(Delivery delivery, string id)
     {
         try
         {
             return await delivery.Subscriber.GetInboxAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
         }
-        catch (Exception error) when (error is not OperationCanceledException || !delivery.Stopping.IsCancellationRequested)
+        catch (Exception error)
         {
-            LogPushFailed(id, error.Message);
+            if (!delivery.Stopping.IsCancellationRequested)
+            {
+                LogPushFailed(id, error.Message);
+            }
+
             return null;
-        }
-    }
-
-    private async Task<bool> PushAsync(WatchOutbox outbox, IWatchInbox inbox, WatchDelivery push)
-    {
-        // Not abandoned when the delivery stops: the outbox answers within its call timeout,
-        // and a stopped delivery's pump then ends on its next wait.
-        if (await outbox.PushAsync(inbox, push))
-        {
-            return true;
-        }
-
-        LogPushFailed(push.SubscriptionId, "refused or not answered");
-        return false;
-    }
-
-    /// <summary>Parks the subscription, if <paramref name="delivery"/> is still its delivery: no hub watcher, the position kept.</summary>
-    private void Park(Delivery delivery, string id)
-    {
-        if (_delivery == delivery)
-        {
-            _parked = true;
-            Stop();
-            LogParked(id, delivery.After);
         }
     }
 
@@ -389,26 +298,11 @@ internal sealed partial class WatcherGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "A push of subscription {Id} failed: {Reason}")]
     private partial void LogPushFailed(string id, string reason);
 
-    /// <summary>One attached subscriber and its hub stream; a new attach replaces it whole.</summary>
-    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after)
+    /// <summary>One attached subscriber and its feed; a new attach replaces it whole.</summary>
+    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after) : SubscriberFeed(stream, after)
     {
-        private readonly CancellationTokenSource _stopping = new();
-
-        public WatchStream Stream { get; } = stream;
-
         public IWatchSubscriber Subscriber { get; } = subscriber;
 
-        /// <summary>The revision up to which the subscriber has taken every batch of this delivery.</summary>
-        public long After { get; set; } = after;
-
         public Task Pump { get; set; } = Task.CompletedTask;
-
-        public CancellationToken Stopping => _stopping.Token;
-
-        public void Stop()
-        {
-            _stopping.Cancel();
-            Stream.Dispose();
-        }
     }
 }
