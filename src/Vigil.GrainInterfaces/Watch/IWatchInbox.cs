@@ -9,9 +9,9 @@ namespace Vigil.GrainInterfaces.Watch;
 public interface IWatchInbox : IGrainObserver
 {
     /// <summary>
-    /// Takes each delivery for its subscriber; an answer per delivery, in order: false when
-    /// the subscriber is gone or has no room for the batch, which parks its subscription until
-    /// it attaches again.
+    /// Takes each delivery for its subscriber (by its key, <see cref="WatchRoute.Key"/>); an
+    /// answer per delivery, in order: false when the subscriber is gone or has no room for the
+    /// batch, which parks its subscription until it attaches again.
     /// </summary>
     Task<bool[]> OnBatchesAsync(WatchDelivery[] deliveries);
 }

@@ -9,11 +9,12 @@ namespace Vigil.GrainInterfaces.Watch;
 /// </summary>
 /// <remarks>
 /// <see cref="Events"/> holds the silo's own event messages, shared with every other
-/// subscription that receives them: a call carrying many batches serializes each event once,
-/// and nothing may change them.
+/// subscription that receives them: a call carrying many batches serializes each event once
+/// (Orleans tracks references to events, not to batches), and nothing may change them.
 /// </remarks>
 [GenerateSerializer]
 [Immutable]
+[SuppressReferenceTracking]
 [Alias("vigil.watch-batch")]
 public sealed record WatchBatch(
     [property: Id(0)] long After,

@@ -36,26 +36,26 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
     private readonly Dictionary<GrainId, Lane> _lanes = [];
 
     /// <summary>
-    /// Feeds <paramref name="feed"/> of subscription <paramref name="subscriptionId"/> to
-    /// <paramref name="subscriber"/> through <paramref name="inbox"/>, from its position on;
-    /// completes when the feed stops, ends or parks.
+    /// Feeds <paramref name="feed"/> of subscription <paramref name="subscriptionId"/> to its
+    /// subscriber by <paramref name="route"/>, from its position on; completes when the feed
+    /// stops, ends or parks.
     /// </summary>
-    public Task<FeedOutcome> FeedAsync(IWatchInbox inbox, GrainId subscriber, string subscriptionId, SubscriberFeed feed)
+    public Task<FeedOutcome> FeedAsync(WatchRoute route, string subscriptionId, SubscriberFeed feed)
     {
         Lane? lane;
         lock (_gate)
         {
-            var id = inbox.GetGrainId();
+            var id = route.Inbox.GetGrainId();
             if (!_lanes.TryGetValue(id, out lane))
             {
-                lane = new Lane(this, id, inbox);
+                lane = new Lane(this, id, route.Inbox);
                 _lanes.Add(id, lane);
             }
 
             lane.Feeds++;
         }
 
-        var entry = new Entry(lane, feed, subscriber, subscriptionId);
+        var entry = new Entry(lane, feed, route.Key, subscriptionId);
         lane.Check(entry);
         return entry.Outcome;
     }
@@ -137,7 +137,7 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
     /// <summary>A feed in its lane. At any moment it is in exactly one place: waiting for its stream, ready, or in the call that is out.</summary>
     private sealed class Entry : TaskCompletionSource<FeedOutcome>
     {
-        public Entry(Lane lane, SubscriberFeed feed, GrainId subscriber, string subscriptionId)
+        public Entry(Lane lane, SubscriberFeed feed, long subscriber, string subscriptionId)
         {
             Lane = lane;
             Feed = feed;
@@ -150,7 +150,8 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 
         public SubscriberFeed Feed { get; }
 
-        public GrainId Subscriber { get; }
+        /// <summary>The subscriber's key in the inbox.</summary>
+        public long Subscriber { get; }
 
         public string SubscriptionId { get; }
 
@@ -250,7 +251,7 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                         continue;
                     }
 
-                    call.Add((entry, new WatchDelivery(entry.Subscriber, entry.SubscriptionId, batch)));
+                    call.Add((entry, new WatchDelivery(entry.Subscriber, batch)));
                     callEvents += batch.Events.Length;
                 }
 

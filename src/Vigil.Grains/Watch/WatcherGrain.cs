@@ -252,10 +252,10 @@ internal sealed partial class WatcherGrain(
     private async Task PumpAsync(Delivery delivery)
     {
         var id = this.GetPrimaryKeyString();
-        var inbox = await InboxAsync(delivery, id);
-        var outcome = inbox is null
+        var route = await RouteAsync(delivery, id);
+        var outcome = route is null
             ? FeedOutcome.Parked
-            : await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(inbox, delivery.Subscriber.GetGrainId(), id, delivery);
+            : await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(route, id, delivery);
         if (_delivery != delivery)
         {
             return;
@@ -272,11 +272,11 @@ internal sealed partial class WatcherGrain(
     }
 
     /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone) or the delivery stopped.</summary>
-    private async Task<IWatchInbox?> InboxAsync(Delivery delivery, string id)
+    private async Task<WatchRoute?> RouteAsync(Delivery delivery, string id)
     {
         try
         {
-            return await delivery.Subscriber.GetInboxAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
+            return await delivery.Subscriber.GetRouteAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
         }
         catch (Exception error)
         {

@@ -30,6 +30,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private IWatchSubscriber? _reference;
     private WatchInbox? _inbox;
+    private WatchRoute? _route;
     private Task _renewing = Task.CompletedTask;
     private long _last;
     private long _offered;
@@ -56,7 +57,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         // Orleans refuses to create an observer reference on a grain's own scheduler; off it,
         // the same call works in a silo too, so grains can watch through this client.
         (_inbox, _reference) = await Task.Run(() => (WatchInbox.For(_grains), _grains.CreateObjectReference<IWatchSubscriber>(this)), cancellationToken).ConfigureAwait(false);
-        _inbox.Add(_reference.GetGrainId(), this);
+        _route = _inbox.Add(this);
         var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _last, attachment.After);
         _acknowledged = attachment.After;
@@ -64,8 +65,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         return new WatchUpdate(attachment.Revision, [], isProgressNotify: false, isCreated: true);
     }
 
-    public Task<IWatchInbox> GetInboxAsync() =>
-        Task.FromResult(_inbox?.Reference ?? throw new InvalidOperationException("The watch has not started."));
+    public Task<WatchRoute> GetRouteAsync() =>
+        Task.FromResult(_route ?? throw new InvalidOperationException("The watch has not started."));
 
     /// <summary>Buffers the next batch from the inbox; false when the buffer is full.</summary>
     public bool Offer(WatchBatch batch)
@@ -157,7 +158,10 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         }
 
         var reference = _reference;
-        _inbox?.Remove(reference.GetGrainId());
+        if (_route is not null)
+        {
+            _inbox?.Remove(_route);
+        }
         await Task.Run(() => _grains.DeleteObjectReference<IWatchSubscriber>(reference), CancellationToken.None).ConfigureAwait(false);
     }
 

@@ -7,7 +7,7 @@ namespace Vigil.Orleans.Client.Internal;
 /// <summary>
 /// The inbox of every watch made through one grain factory (one Orleans client, or one silo
 /// whose grains watch): silos send it the batches of all those subscriptions together, and it
-/// hands each batch to its watch, found by the watch's observer ID. It answers at once; a
+/// hands each batch to its watch, found by the key it gave the watch. It answers at once; a
 /// watch that is gone, or whose buffer is full, refuses its batch.
 /// </summary>
 internal sealed class WatchInbox : IWatchInbox
@@ -17,7 +17,8 @@ internal sealed class WatchInbox : IWatchInbox
     private static readonly ConditionalWeakTable<IGrainFactory, WatchInbox> Inboxes = [];
     private static readonly Lock Creating = new();
 
-    private readonly ConcurrentDictionary<GrainId, OrleansWatch> _watches = new();
+    private readonly ConcurrentDictionary<long, OrleansWatch> _watches = new();
+    private long _lastKey;
 
     private WatchInbox(IGrainFactory grains)
     {
@@ -42,10 +43,15 @@ internal sealed class WatchInbox : IWatchInbox
         }
     }
 
-    /// <summary>Batches for <paramref name="subscriber"/> go to <paramref name="watch"/> from now on.</summary>
-    public void Add(GrainId subscriber, OrleansWatch watch) => _watches[subscriber] = watch;
+    /// <summary>Batches sent with the route returned go to <paramref name="watch"/> from now on.</summary>
+    public WatchRoute Add(OrleansWatch watch)
+    {
+        var key = Interlocked.Increment(ref _lastKey);
+        _watches[key] = watch;
+        return new WatchRoute(Reference, key);
+    }
 
-    public void Remove(GrainId subscriber) => _watches.TryRemove(subscriber, out _);
+    public void Remove(WatchRoute route) => _watches.TryRemove(route.Key, out _);
 
     public Task<bool[]> OnBatchesAsync(WatchDelivery[] deliveries)
     {
