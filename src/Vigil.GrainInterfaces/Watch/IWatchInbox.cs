@@ -11,7 +11,9 @@ public interface IWatchInbox : IGrainObserver
     /// <summary>
     /// Takes each delivery for its subscriber (by its key, <see cref="WatchRoute.Key"/>); an
     /// answer per delivery, in order: false when the subscriber is gone or has no room for the
-    /// batch, which parks its subscription until it attaches again.
+    /// batch, which parks its subscription until it attaches again. A call not answered in
+    /// 10 s fails (Orleans' own response timeout, no timer per call), parking all of them.
     /// </summary>
+    [ResponseTimeout("00:00:10")]
     Task<bool[]> OnBatchesAsync(WatchDelivery[] deliveries);
 }

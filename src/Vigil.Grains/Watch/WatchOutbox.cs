@@ -23,7 +23,7 @@ namespace Vigil.Grains.Watch;
 /// </remarks>
 internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 {
-    /// <summary>A call that has not been answered by then fails, and parks every feed in it.</summary>
+    /// <summary>A call that has not been answered by then fails, and parks every feed in it (IWatchInbox.OnBatchesAsync's response timeout).</summary>
     internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Most events in one feed's batch; whole revisions are never split.</summary>
@@ -282,7 +282,7 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                     deliveries[i] = call[i].Delivery;
                 }
 
-                answers = await inbox.OnBatchesAsync(deliveries).WaitAsync(CallTimeout).ConfigureAwait(false);
+                answers = await inbox.OnBatchesAsync(deliveries).ConfigureAwait(false);
             }
             catch (Exception error)
             {
