@@ -3,8 +3,9 @@ namespace Vigil.GrainInterfaces.Watch;
 /// <summary>
 /// The receiving end of every subscription of one process (an Orleans client, or a silo whose
 /// grains subscribe). A silo sends it the batches of all its watcher grains for this process
-/// together, one call outstanding at a time, so a revision that many subscriptions of the
-/// process receive costs one call, and an event shared by them is serialized once.
+/// together (at most one batch of each subscription out at a time), so a revision that many
+/// subscriptions of the process receive costs one call, and an event shared by them is
+/// serialized once.
 /// </summary>
 public interface IWatchInbox : IGrainObserver
 {

@@ -7,19 +7,22 @@ namespace Vigil.Grains.Watch;
 
 /// <summary>
 /// This silo's subscriber feeds, drained into batches and sent to the subscribers' processes.
-/// The feeds of every watcher grain whose subscriber lives in one process share a lane: one
-/// call outstanding to that process's <see cref="IWatchInbox"/>, carrying a batch of each
-/// feed that had something, and what arrives while it is out goes in the next call. Like an
-/// etcd Watch stream's send loop serving all its watchers, a lane turns a revision that a
-/// thousand subscriptions of one client receive into one call, with each event serialized
-/// once, and no grain turn per subscription on the way.
+/// The feeds of every watcher grain whose subscriber lives in one process share a lane: a
+/// call to that process's <see cref="IWatchInbox"/> carries a batch of each feed that had
+/// something, and what arrives while calls are out goes in the next one. Like an etcd Watch
+/// stream's send loop serving all its watchers, a lane turns a revision that a thousand
+/// subscriptions of one client receive into one call, with each event serialized once, and
+/// no grain turn per subscription on the way.
 /// </summary>
 /// <remarks>
-/// A feed has at most one batch in a call at a time; its next revisions gather in its hub
-/// stream meanwhile (appended to its queued response, and past the hub's caps its watcher
-/// becomes a victim that catches up from history later). Every batch names its interval
-/// <c>(after, upTo]</c>, so nothing rests on the lane: a call that fails or times out parks
-/// every feed in it, and their subscribers attach again from their positions.
+/// A feed has at most one batch out at a time (the rule "one awaited call per sender and
+/// receiver" holds per subscription); its next revisions gather in its hub stream meanwhile
+/// (appended to its queued response, and past the hub's caps its watcher becomes a victim
+/// that catches up from history later). A lane keeps up to <see cref="MaxCallsOut"/> calls
+/// out, each with other feeds, so a batch that turns ready while a call is out need not
+/// wait for that call's round trip. Every batch names its interval <c>(after, upTo]</c>, so
+/// nothing rests on the lane: a call that fails or times out parks every feed in it, and
+/// their subscribers attach again from their positions.
 /// </remarks>
 internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 {
@@ -31,6 +34,13 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 
     /// <summary>Most events in one call; the feeds left over go in the next one.</summary>
     internal const int MaxCallEvents = 8192;
+
+    /// <summary>
+    /// Calls out to one inbox at a time. Two, as the sequencer's writer keeps: measured with
+    /// 20,000 subscriptions of distinct keys, the second call took ack → event p99 from 6–12 ms
+    /// to 2.4–3.4 ms, and with 1000 subscriptions of one key from 27–52 ms to 14–17 ms.
+    /// </summary>
+    internal const int MaxCallsOut = 2;
 
     private readonly Lock _gate = new();
     private readonly Dictionary<GrainId, Lane> _lanes = [];
@@ -161,12 +171,14 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
         public Task<FeedOutcome> Outcome => Task;
     }
 
-    /// <summary>The feeds of one subscriber process and the one call out to its inbox.</summary>
+    /// <summary>The feeds of one subscriber process and the calls out to its inbox.</summary>
     private sealed class Lane(WatchOutbox outbox, GrainId id, IWatchInbox inbox)
     {
         private readonly Lock _gate = new();
+        private readonly List<Event> _events = [];
         private List<Entry> _ready = [];
         private bool _sending;
+        private int _calls;
 
         public GrainId Id { get; } = id;
 
@@ -199,7 +211,7 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
             lock (_gate)
             {
                 _ready.Add(entry);
-                if (_sending)
+                if (_sending || _calls >= MaxCallsOut)
                 {
                     return;
                 }
@@ -207,28 +219,28 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                 _sending = true;
             }
 
-            ThreadPool.UnsafeQueueUserWorkItem(static lane => _ = lane.SendAsync(), this, preferLocal: false);
+            ThreadPool.UnsafeQueueUserWorkItem(static lane => lane.Send(), this, preferLocal: false);
         }
 
-        private async Task SendAsync()
+        /// <summary>Makes calls of the ready feeds while fewer than <see cref="MaxCallsOut"/> are out.</summary>
+        private void Send()
         {
-            var events = new List<Event>();
-            var call = new List<(Entry Entry, WatchDelivery Delivery)>();
             while (true)
             {
                 List<Entry> taken;
                 lock (_gate)
                 {
-                    if (_ready.Count == 0)
+                    if (_ready.Count == 0 || _calls >= MaxCallsOut)
                     {
                         _sending = false;
                         return;
                     }
 
                     (taken, _ready) = (_ready, []);
+                    _calls++;
                 }
 
-                call.Clear();
+                var call = new List<(Entry Entry, WatchDelivery Delivery)>();
                 var callEvents = 0;
                 var next = 0;
                 for (; next < taken.Count && callEvents < MaxCallEvents; next++)
@@ -245,7 +257,7 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                         continue;
                     }
 
-                    if (Drain(entry.Feed, events) is not { } batch)
+                    if (Drain(entry.Feed, _events) is not { } batch)
                     {
                         Check(entry);
                         continue;
@@ -266,7 +278,14 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 
                 if (call.Count > 0)
                 {
-                    await CallAsync(call).ConfigureAwait(false);
+                    _ = CallAsync(call);
+                }
+                else
+                {
+                    lock (_gate)
+                    {
+                        _calls--;
+                    }
                 }
             }
         }
@@ -314,6 +333,19 @@ internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
                     }
                 }
             }
+
+            lock (_gate)
+            {
+                _calls--;
+                if (_sending || _ready.Count == 0)
+                {
+                    return;
+                }
+
+                _sending = true;
+            }
+
+            Send();
         }
     }
 }
