@@ -91,7 +91,7 @@ public sealed class SubscriberGrainProcessTests(PostgresFixture fixture, ITestOu
             // Writes after the kill, through the silos that live, a few a second.
             var survivors = silos.Where(s => s != victim).ToList();
             await using var survivorWriter = new VigilClient(survivors.Select(s => s.ClientUrl).ToArray());
-            var firstAfter = Enumerable.Range(0, Recorders).Select(_ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+            var firstAfter = Enumerable.Range(0, Recorders).Select(_ => new TaskCompletionSource<(long Revision, TimeSpan Committed)>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
             var writing = Task.Run(async () =>
             {
                 for (var n = 30; n < 60; n++)
@@ -105,7 +105,7 @@ public sealed class SubscriberGrainProcessTests(PostgresFixture fixture, ITestOu
 
                     if (n % 4 < Recorders)
                     {
-                        firstAfter[n % 4].TrySetResult(revision);
+                        firstAfter[n % 4].TrySetResult((revision, killed.Elapsed));
                     }
 
                     await Task.Delay(100);
@@ -114,12 +114,15 @@ public sealed class SubscriberGrainProcessTests(PostgresFixture fixture, ITestOu
 
             // Nobody calls the recorders: their positions, kept by their subscriptions, must pass
             // the first write after the kill (they came back), then the last one.
-            for (var i = 0; i < Recorders; i++)
+            var resumed = await Task.WhenAll(Enumerable.Range(0, Recorders).Select(async i =>
             {
-                var revision = await firstAfter[i].Task;
-                var committed = killed.Elapsed;
+                var (revision, committed) = await firstAfter[i].Task;
                 await WaitForAcknowledgedAsync(subscriptions[i], revision, Limit, $"recorder p{i} after the kill");
-                output.WriteLine($"recorder p{i}{(victims.Contains(i) ? " (on the killed silo)" : "")}: its first write after the kill committed {committed.TotalSeconds:0.0} s after the kill, was taken {killed.Elapsed.TotalSeconds:0.0} s after it");
+                return $"recorder p{i}{(victims.Contains(i) ? " (on the killed silo)" : "")}: its first write after the kill committed {committed.TotalSeconds:0.0} s after the kill, was taken {killed.Elapsed.TotalSeconds:0.0} s after it";
+            }));
+            foreach (var line in resumed)
+            {
+                output.WriteLine(line);
             }
 
             await writing;
