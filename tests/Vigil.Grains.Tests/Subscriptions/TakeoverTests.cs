@@ -70,7 +70,7 @@ public sealed class TakeoverTests : IAsyncLifetime
         await second.EventsAsync(1);
         var status = await Cluster.Grains.GetGrain<IWatcherGrain>("shared").GetStatusAsync();
         Assert.Equal(puts[^1], status.Acknowledged);
-        Assert.Equal(WatcherState.Synced, status.State);
+        Assert.True(status.State is WatcherState.Synced or WatcherState.Unsynced, $"the newer consumer is not being fed: {status}");
     }
 
     [Fact]
