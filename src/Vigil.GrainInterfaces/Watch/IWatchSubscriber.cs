@@ -11,4 +11,13 @@ public interface IWatchSubscriber : IGrainObserver
     /// subscriber has no room for it, which parks the subscription until it attaches again.
     /// </summary>
     Task<bool> OnBatchAsync(string subscriptionId, WatchBatch batch);
+
+    /// <summary>
+    /// Another consumer opened durable subscription <paramref name="subscriptionId"/>: nothing
+    /// more comes to this subscriber, and the grain refuses its acknowledgements and attaches
+    /// from now on (<see cref="SubscriptionTakenOver"/>). Sent once, best effort, while the
+    /// grain was feeding this subscriber; a subscriber that misses it learns the same at its
+    /// next renewal.
+    /// </summary>
+    Task OnTakenOverAsync(string subscriptionId);
 }
