@@ -101,7 +101,7 @@ internal sealed class ClusterWorkload
         }
 
         // A failed write may also have committed after the last acknowledged one.
-        var current = (await reader.UnaryAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = B(prefix), CountOnly = true }, RangeResponse.Parser)).Header.Revision;
+        var current = (await ReadAsync(reader, new RangeRequest { Key = B(prefix), CountOnly = true })).Header.Revision;
         while (model.Revision < current)
         {
             await FillAsync(model, unresolved, reader, prefix);
@@ -114,7 +114,7 @@ internal sealed class ClusterWorkload
     {
         var revision = model.Revision + 1;
         var range = new RangeRequest { Key = B(prefix), RangeEnd = KeyRange.PrefixEnd(B(prefix)), Revision = revision };
-        var actual = (await reader.UnaryAsync("/etcdserverpb.KV/Range", range, RangeResponse.Parser)).Kvs;
+        var actual = (await ReadAsync(reader, range)).Kvs;
         foreach (var candidate in unresolved)
         {
             if (model.WouldChange([candidate]) && model.After(revision, candidate).SequenceEqual(actual))
@@ -126,5 +126,22 @@ internal sealed class ClusterWorkload
         }
 
         throw new InvalidOperationException($"revision {revision} was committed, but neither acknowledged nor one of the {unresolved.Count} writes whose call failed");
+    }
+
+    // After a PostgreSQL restart a silo's first reads may meet connections the server closed:
+    // UNAVAILABLE, which an etcd client retries.
+    private static async Task<RangeResponse> ReadAsync(RawConnection reader, RangeRequest request)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await reader.UnaryAsync("/etcdserverpb.KV/Range", request, RangeResponse.Parser);
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt < 100)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 }
