@@ -43,6 +43,40 @@ internal sealed class SqliteStatement : IDisposable
         }
     }
 
+    /// <summary>
+    /// Steps a query: true with a row to read (<see cref="Int64"/>, <see cref="Blob"/>; then
+    /// <see cref="Reset"/>), false when there are no more rows (the statement is reset then).
+    /// </summary>
+    public bool Read()
+    {
+        var result = raw.sqlite3_step(_statement);
+        if (result == raw.SQLITE_ROW)
+        {
+            return true;
+        }
+
+        try
+        {
+            if (result != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(result, _db);
+            }
+        }
+        finally
+        {
+            raw.sqlite3_reset(_statement);
+        }
+
+        return false;
+    }
+
+    public long Int64(int column) => raw.sqlite3_column_int64(_statement, column);
+
+    /// <summary>A column's bytes, valid until the statement steps or resets.</summary>
+    public ReadOnlySpan<byte> Blob(int column) => raw.sqlite3_column_blob(_statement, column);
+
+    public void Reset() => raw.sqlite3_reset(_statement);
+
     public void Dispose() => _statement.Dispose();
 
     private void Check(int result)

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using Vigil.Core.Storage.Sql;
 using Vigil.Protocol.Mvccpb;
@@ -21,6 +22,10 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 
     private const string DeleteKvSql = "DELETE FROM kv WHERE key = ?1";
 
+    private const string ReadKeySql = "SELECT create_revision, mod_revision, version, value, lease FROM kv WHERE key = ?1";
+
+    private static readonly RangeReadResult NoKey = new([], 0);
+
     private readonly SqliteRevisionStore _store;
     private readonly SqliteSession _session;
     private WriteTransactionState _state = WriteTransactionState.Open;
@@ -43,12 +48,46 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         _state.EnsureOpen();
         try
         {
+            // Every put and delete of one key reads that key's current version first.
+            if (read.Range.IsSingleKey && !read.CountOnly && (read.Revision <= 0 || read.Revision >= Revision))
+            {
+                return ReadKey(read.Range.Key, read.KeysOnly);
+            }
+
             return await RangeQuery.ReadAsync(_session, read, Revision, cancellationToken);
         }
         catch (SqliteException e) when (SqliteFailure.IsUnavailable(e))
         {
             _state = WriteTransactionState.Failed;
             throw _store.Unavailable("read a range", e);
+        }
+    }
+
+    private RangeReadResult ReadKey(ByteString key, bool keysOnly)
+    {
+        var select = _session.Prepared(ReadKeySql);
+        select.Bind(1, key.Span);
+        if (!select.Read())
+        {
+            return NoKey;
+        }
+
+        try
+        {
+            var kv = new KeyValue
+            {
+                Key = key,
+                CreateRevision = select.Int64(0),
+                ModRevision = select.Int64(1),
+                Version = select.Int64(2),
+                Value = keysOnly ? ByteString.Empty : ByteString.CopyFrom(select.Blob(3)),
+                Lease = select.Int64(4),
+            };
+            return new RangeReadResult([kv], 1);
+        }
+        finally
+        {
+            select.Reset();
         }
     }
 
