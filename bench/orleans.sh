@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts a throwaway Vigil silo (SQLite, free ports), runs Vigil.OrleansBench against it
-# (Orleans client vs etcd gRPC watch delivery, memory per idle subscription), stops it.
-#   bench/orleans.sh [watchers=100] [events=1000] [idle=10000]
+# (Orleans client vs etcd gRPC watch delivery: N watchers of one key, and watchers of
+# distinct keys; memory per idle subscription), stops it.
+#   bench/orleans.sh [watchers=100] [events=1000] [idle=10000] [distinct=10000]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

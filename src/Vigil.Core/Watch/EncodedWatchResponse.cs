@@ -2,6 +2,7 @@ using System.Buffers;
 using Google.Protobuf;
 using Grpc.Core;
 using Vigil.Protocol.Etcdserverpb;
+using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Core.Watch;
 
@@ -63,6 +64,9 @@ public sealed class EncodedWatchResponse
     /// <summary>Writes and reads whole responses for the Watch method's gRPC binding.</summary>
     public static Marshaller<EncodedWatchResponse> Marshaller { get; } = new(Serialize, Deserialize);
 
+    /// <summary>A control reply (created, canceled, progress, compaction) as its message; null for an event response.</summary>
+    public WatchResponse? Control => _message;
+
     /// <summary>The watcher whose events these are; null for control replies.</summary>
     internal Watcher? Watcher { get; }
 
@@ -115,6 +119,20 @@ public sealed class EncodedWatchResponse
     }
 
     internal EncodedEvent EventAt(int index) => index == 0 ? _first! : _more![index - 1];
+
+    /// <summary>
+    /// Adds the events of an event response to <paramref name="events"/> as messages shared
+    /// with every other watcher that receives them (<see cref="EncodedEvent.Message"/>), with
+    /// or without prev_kv as the watcher asked.
+    /// </summary>
+    public void AddEventsTo(List<Event> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        for (var i = 0; i < EventCount; i++)
+        {
+            events.Add(EventAt(i).Message(_prevKv));
+        }
+    }
 
     /// <summary>A response of the same watcher and header holding events [<paramref name="start"/>, start + count).</summary>
     internal EncodedWatchResponse Piece(int start, int count, bool fragment)

@@ -39,6 +39,7 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
     private long _queuedBytes;
     private int _controlEpoch;
     private bool _roomWanted;
+    private Action? _onReady;
 
     internal WatchStream(WatchHub hub, WatchOptions options, EncodedHeader header)
     {
@@ -110,6 +111,41 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
         }
 
         return new ValueTask<bool>(this, _waiter.Version);
+    }
+
+    /// <summary>
+    /// The callback form of <see cref="WaitToReadAsync"/>, for a reader that serves many
+    /// streams and drains each when it can (a silo's watch outbox): <see cref="WatchReadiness.Ready"/>
+    /// when a response is ready, <see cref="WatchReadiness.Completed"/> once the stream is
+    /// closed and drained, else <see cref="WatchReadiness.Waiting"/>, and
+    /// <paramref name="ready"/> is called once when that changes. The call runs on the thread
+    /// that queued the response or closed the stream, possibly under the hub's lock: it must
+    /// only take note, never block or call into the hub. Single reader.
+    /// </summary>
+    public WatchReadiness WaitToRead(Action ready)
+    {
+        ArgumentNullException.ThrowIfNull(ready);
+        if (_fragments.Count > 0 || _taken.Count > 0)
+        {
+            return WatchReadiness.Ready;
+        }
+
+        lock (_gate)
+        {
+            if (_queue.Count > 0)
+            {
+                return WatchReadiness.Ready;
+            }
+
+            if (_completed)
+            {
+                return WatchReadiness.Completed;
+            }
+
+            _onReady = ready;
+            _waiting = true;
+            return WatchReadiness.Waiting;
+        }
     }
 
     /// <summary>Takes the next response to send. Single reader: the stream's send loop.</summary>
@@ -312,7 +348,7 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
 
         if (wake)
         {
-            _waiter.SetResult(false);
+            WakeReader(false);
         }
     }
 
@@ -349,7 +385,20 @@ public sealed class WatchStream : IDisposable, IValueTaskSource<bool>
     {
         if (wake)
         {
-            _waiter.SetResult(true);
+            WakeReader(true);
+        }
+    }
+
+    /// <summary>Completes the reader's wait, or calls its callback (<see cref="WaitToRead"/>) once.</summary>
+    private void WakeReader(bool ready)
+    {
+        if (Interlocked.Exchange(ref _onReady, null) is { } callback)
+        {
+            callback();
+        }
+        else
+        {
+            _waiter.SetResult(ready);
         }
     }
 

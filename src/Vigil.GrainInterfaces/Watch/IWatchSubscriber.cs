@@ -1,16 +1,15 @@
 namespace Vigil.GrainInterfaces.Watch;
 
 /// <summary>
-/// The receiving end of a subscription: an observer in an Orleans client, or in a silo for
-/// a grain that subscribes. A watcher grain has at most one call outstanding to it.
+/// One consumer of a subscription: an observer in an Orleans client, or in a silo for a grain
+/// that subscribes. It is what a watcher grain attaches, renews and detaches; the batches
+/// themselves go to its process's <see cref="IWatchInbox"/>, which every subscription of
+/// that process shares (<see cref="GetRouteAsync"/>).
 /// </summary>
 public interface IWatchSubscriber : IGrainObserver
 {
-    /// <summary>
-    /// Takes the next batch of subscription <paramref name="subscriptionId"/>; false when the
-    /// subscriber has no room for it, which parks the subscription until it attaches again.
-    /// </summary>
-    Task<bool> OnBatchAsync(string subscriptionId, WatchBatch batch);
+    /// <summary>Where this subscriber's batches are to be sent: its process's inbox, and its key there.</summary>
+    Task<WatchRoute> GetRouteAsync();
 
     /// <summary>
     /// Another consumer opened durable subscription <paramref name="subscriptionId"/>: nothing

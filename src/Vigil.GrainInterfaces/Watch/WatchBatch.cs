@@ -7,8 +7,14 @@ namespace Vigil.GrainInterfaces.Watch;
 /// whole revisions in order. A subscriber whose position is not <see cref="After"/> knows what
 /// it missed (it attaches again from its position + 1) or what it already has (it drops it).
 /// </summary>
+/// <remarks>
+/// <see cref="Events"/> holds the silo's own event messages, shared with every other
+/// subscription that receives them: a call carrying many batches serializes each event once
+/// (Orleans tracks references to events, not to batches), and nothing may change them.
+/// </remarks>
 [GenerateSerializer]
 [Immutable]
+[SuppressReferenceTracking]
 [Alias("vigil.watch-batch")]
 public sealed record WatchBatch(
     [property: Id(0)] long After,

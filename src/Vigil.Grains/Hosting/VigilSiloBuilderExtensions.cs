@@ -6,6 +6,7 @@ using Vigil.Core.Storage;
 using Vigil.Core.Storage.Postgres;
 using Vigil.Core.Storage.Sqlite;
 using Vigil.Grains.Storage;
+using Vigil.Grains.Watch;
 
 namespace Vigil.Grains.Hosting;
 
@@ -32,6 +33,7 @@ public static class VigilSiloBuilderExtensions
         services.AddSingleton(sp => OpenStore(sp.GetRequiredService<IOptions<VigilSiloOptions>>().Value, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<SiloNode>();
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloNode>());
+        services.AddSingleton<WatchOutbox>();
 
         // Durable subscriptions keep their position in grain storage on the cluster's store.
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GrainStateSetup>();

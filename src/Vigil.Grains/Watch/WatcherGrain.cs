@@ -9,16 +9,17 @@ using Vigil.GrainInterfaces;
 using Vigil.GrainInterfaces.Watch;
 using Vigil.Grains.Storage;
 using Vigil.Protocol.Etcdserverpb;
-using Vigil.Protocol.Mvccpb;
 
 namespace Vigil.Grains.Watch;
 
 /// <summary>
 /// One subscription on one silo. Its watcher lives in the silo's <see cref="WatchHub"/>
 /// (history catch-up, filters, prev_kv, compaction and progress as for an etcd watcher);
-/// what the hub queues for it is drained into one batch per call to the subscriber. While a
-/// call is in flight the hub's stream queue holds what comes next, and a watcher past the
-/// hub's caps becomes a victim that catches up from history later, so memory stays bounded.
+/// what the hub queues for it is drained into one batch per push to the subscriber's inbox,
+/// which the silo's <see cref="WatchOutbox"/> sends together with the other subscriptions'
+/// batches for the same process. While a push is out the hub's stream queue holds what
+/// comes next, and a watcher past the hub's caps becomes a victim that catches up from
+/// history later, so memory stays bounded.
 /// </summary>
 /// <remarks>
 /// Reentrant: renewals, acknowledgements and progress requests are answered while a push
@@ -33,11 +34,8 @@ internal sealed partial class WatcherGrain(
     /// <summary>The name a durable subscription's record is stored under.</summary>
     private const string StateName = "watcher";
 
-    /// <summary>Most events in one push; whole revisions are never split.</summary>
-    internal const int MaxBatchEvents = 1024;
-
-    /// <summary>A subscriber that has not answered a push by then is parked.</summary>
-    internal static readonly TimeSpan PushTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>How long a replaced consumer's notice may take before it is given up.</summary>
+    private static readonly TimeSpan NoticeTimeout = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _saving = new(1, 1);
 
@@ -227,11 +225,12 @@ internal sealed partial class WatcherGrain(
     public async Task<WatcherStatus> GetStatusAsync()
     {
         var acknowledged = (await RecordAsync()).State!.Acknowledged;
+        var delivered = _delivery?.After ?? _delivered;
         var state = _parked ? WatcherState.Parked
             : _delivery is null ? WatcherState.Detached
-            : _delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
+            : delivered >= node.Watches.CurrentRevision ? WatcherState.Synced
             : WatcherState.Unsynced;
-        return new WatcherStatus(state, _delivered, acknowledged, node.Identity.Name);
+        return new WatcherStatus(state, delivered, acknowledged, node.Identity.Name);
     }
 
     private async Task<GrainState<WatcherRecord>> RecordAsync()
@@ -282,7 +281,7 @@ internal sealed partial class WatcherGrain(
         var id = this.GetPrimaryKeyString();
         try
         {
-            await supplanted.OnTakenOverAsync(id).WaitAsync(PushTimeout);
+            await supplanted.OnTakenOverAsync(id).WaitAsync(NoticeTimeout);
         }
         catch (Exception error)
         {
@@ -302,105 +301,54 @@ internal sealed partial class WatcherGrain(
         if (_delivery is { } delivery)
         {
             _delivery = null;
+            _delivered = delivery.After;
             delivery.Stop();
         }
     }
 
     /// <summary>
-    /// Drains the hub stream into batches, one awaited push at a time. A refusal, a failure or
-    /// a push that does not finish within <see cref="PushTimeout"/> parks the subscription.
+    /// Hands the delivery to this silo's <see cref="WatchOutbox"/>, which drains its hub stream
+    /// into batches for the subscriber's inbox, one batch out at a time, until the delivery
+    /// stops, its subscription ends, or a batch is refused, fails or is not answered within
+    /// <see cref="WatchOutbox.CallTimeout"/>, which parks the subscription.
     /// </summary>
     private async Task PumpAsync(Delivery delivery)
     {
         var id = this.GetPrimaryKeyString();
-        var events = new List<Event>();
-        try
+        var route = await RouteAsync(delivery, id);
+        var outcome = route is null
+            ? FeedOutcome.Parked
+            : await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(route, id, delivery);
+        if (_delivery != delivery)
         {
-            while (await delivery.Stream.WaitToReadAsync(delivery.Stopping))
-            {
-                events.Clear();
-                var upTo = delivery.After;
-                var progress = false;
-                long compactRevision = 0;
-                string? cancelReason = null;
-                while (events.Count < MaxBatchEvents && delivery.Stream.TryRead(out var response))
-                {
-                    if (response.Canceled)
-                    {
-                        compactRevision = response.CompactRevision;
-                        cancelReason = compactRevision > 0 ? null : response.CancelReason;
-                        break;
-                    }
-
-                    if (response.Created)
-                    {
-                        continue;
-                    }
-
-                    if (response.Events.Count > 0)
-                    {
-                        events.AddRange(response.Events);
-                        upTo = Math.Max(upTo, response.Events[^1].Kv.ModRevision);
-                    }
-                    else
-                    {
-                        // A progress notification: every event up to its revision has been queued.
-                        progress = true;
-                        upTo = Math.Max(upTo, response.Header.Revision);
-                    }
-                }
-
-                if (events.Count == 0 && !progress && compactRevision == 0 && cancelReason is null)
-                {
-                    continue;
-                }
-
-                var batch = new WatchBatch(delivery.After, upTo, [.. events], progress, compactRevision, cancelReason);
-                if (!await PushAsync(delivery, id, batch))
-                {
-                    if (_delivery == delivery)
-                    {
-                        // The position stays; the subscriber attaches again when it has room.
-                        _parked = true;
-                        Stop();
-                        LogParked(id, delivery.After);
-                    }
-
-                    return;
-                }
-
-                delivery.After = upTo;
-                if (_delivery == delivery)
-                {
-                    _delivered = upTo;
-                }
-
-                if (batch.Ends)
-                {
-                    if (_delivery == delivery)
-                    {
-                        Stop();
-                    }
-
-                    return;
-                }
-            }
+            return;
         }
-        catch (OperationCanceledException) when (delivery.Stopping.IsCancellationRequested)
+
+        if (outcome == FeedOutcome.Parked)
         {
+            // The position stays; the subscriber attaches again when it has room.
+            _parked = true;
+            LogParked(id, delivery.After);
         }
+
+        Stop();
     }
 
-    private async Task<bool> PushAsync(Delivery delivery, string id, WatchBatch batch)
+    /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone) or the delivery stopped.</summary>
+    private async Task<WatchRoute?> RouteAsync(Delivery delivery, string id)
     {
         try
         {
-            return await delivery.Subscriber.OnBatchAsync(id, batch).WaitAsync(PushTimeout, delivery.Stopping);
+            return await delivery.Subscriber.GetRouteAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
         }
-        catch (Exception error) when (error is not OperationCanceledException || !delivery.Stopping.IsCancellationRequested)
+        catch (Exception error)
         {
-            LogPushFailed(id, error.Message);
-            return false;
+            if (!delivery.Stopping.IsCancellationRequested)
+            {
+                LogPushFailed(id, error.Message);
+            }
+
+            return null;
         }
     }
 
@@ -416,26 +364,11 @@ internal sealed partial class WatcherGrain(
     [LoggerMessage(Level = LogLevel.Debug, Message = "The consumer that subscription {Id} was taken from was not told: {Reason}")]
     private partial void LogTakeoverNoticeFailed(string id, string reason);
 
-    /// <summary>One attached subscriber and its hub stream; a new attach replaces it whole.</summary>
-    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after)
+    /// <summary>One attached subscriber and its feed; a new attach replaces it whole.</summary>
+    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after) : SubscriberFeed(stream, after)
     {
-        private readonly CancellationTokenSource _stopping = new();
-
-        public WatchStream Stream { get; } = stream;
-
         public IWatchSubscriber Subscriber { get; } = subscriber;
 
-        /// <summary>The revision up to which the subscriber has taken every batch of this delivery.</summary>
-        public long After { get; set; } = after;
-
         public Task Pump { get; set; } = Task.CompletedTask;
-
-        public CancellationToken Stopping => _stopping.Token;
-
-        public void Stop()
-        {
-            _stopping.Cancel();
-            Stream.Dispose();
-        }
     }
 }

@@ -8,9 +8,9 @@ using Etcd = Vigil.Protocol.Etcdserverpb;
 namespace Vigil.Orleans.Client.Internal;
 
 /// <summary>
-/// One watch of an Orleans client: the observer its watcher grain pushes to, a bounded
-/// inbox, and the position (<c>last</c>, the revision up to which it has every event). Each
-/// batch is checked against the position: a repeat is dropped, a gap makes it attach again
+/// One watch of an Orleans client: the observer its watcher grain attaches (its batches come
+/// through the process's <see cref="WatchInbox"/>), a bounded buffer, and the position
+/// (<c>last</c>, the revision up to which it has every event). Each batch is checked against the position: a repeat is dropped, a gap makes it attach again
 /// from <c>last + 1</c>. Every <c>renewInterval</c> it asks the grain whether it is still
 /// being fed, and attaches again if not (parked, re-activated elsewhere, gateway lost).
 /// A durable subscription that another consumer opened ends this watch with
@@ -25,13 +25,15 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     private readonly string _id;
     private readonly WatchSpec _spec;
     private readonly IWatcherGrain _grain;
-    private readonly Channel<WatchBatch> _inbox;
+    private readonly Channel<WatchBatch> _buffer;
     private readonly int _capacity;
     private readonly TimeSpan _renewInterval;
     private readonly Queue<WatchUpdate> _ready = new();
     private readonly SemaphoreSlim _attaching = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private IWatchSubscriber? _reference;
+    private WatchInbox? _inbox;
+    private WatchRoute? _route;
     private Task _renewing = Task.CompletedTask;
     private long _last;
     private long _offered;
@@ -48,7 +50,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         _grain = grains.GetGrain<IWatcherGrain>(id);
         _capacity = Math.Max(2, capacity);
         _renewInterval = renewInterval;
-        _inbox = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(_capacity) { SingleReader = true });
+        _buffer = Channel.CreateBounded<WatchBatch>(new BoundedChannelOptions(_capacity) { SingleReader = true });
     }
 
     private IWatchSubscriber Reference => _reference ?? throw new InvalidOperationException("The watch has not started.");
@@ -58,7 +60,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     {
         // Orleans refuses to create an observer reference on a grain's own scheduler; off it,
         // the same call works in a silo too, so grains can watch through this client.
-        _reference = await Task.Run(() => _grains.CreateObjectReference<IWatchSubscriber>(this), cancellationToken).ConfigureAwait(false);
+        (_inbox, _reference) = await Task.Run(() => (WatchInbox.For(_grains), _grains.CreateObjectReference<IWatchSubscriber>(this)), cancellationToken).ConfigureAwait(false);
+        _route = _inbox.Add(this);
         var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _last, attachment.After);
         _acknowledged = attachment.After;
@@ -66,16 +69,20 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         return new WatchUpdate(attachment.Revision, [], isProgressNotify: false, isCreated: true);
     }
 
-    public Task<bool> OnBatchAsync(string subscriptionId, WatchBatch batch)
+    public Task<WatchRoute> GetRouteAsync() =>
+        Task.FromResult(_route ?? throw new InvalidOperationException("The watch has not started."));
+
+    /// <summary>Buffers the next batch from the inbox; false when the buffer is full.</summary>
+    public bool Offer(WatchBatch batch)
     {
-        if (_inbox.Writer.TryWrite(batch))
+        if (_buffer.Writer.TryWrite(batch))
         {
-            return Task.FromResult(true);
+            return true;
         }
 
         // Full: the grain parks the subscription; the consumer attaches again once it has read.
         _refused = true;
-        return Task.FromResult(false);
+        return false;
     }
 
     public Task OnTakenOverAsync(string subscriptionId)
@@ -100,7 +107,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
                 return ready;
             }
 
-            if (!_inbox.Reader.TryRead(out var batch))
+            if (!_buffer.Reader.TryRead(out var batch))
             {
                 if (_refused)
                 {
@@ -111,7 +118,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
 
                 try
                 {
-                    batch = await _inbox.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    batch = await _buffer.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (ChannelClosedException)
                 {
@@ -144,7 +151,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         await _renewing.ConfigureAwait(false);
-        _inbox.Writer.TryComplete();
+        _buffer.Writer.TryComplete();
         if (_reference is null)
         {
             return;
@@ -168,6 +175,10 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         }
 
         var reference = _reference;
+        if (_route is not null)
+        {
+            _inbox?.Remove(_route);
+        }
         await Task.Run(() => _grains.DeleteObjectReference<IWatchSubscriber>(reference), CancellationToken.None).ConfigureAwait(false);
     }
 
@@ -278,7 +289,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
 
     /// <summary>
     /// Every <see cref="_renewInterval"/>: is the grain still feeding this watch? If not, and
-    /// the inbox has room, attach again from the position.
+    /// the buffer has room, attach again from the position.
     /// </summary>
     private async Task RenewAsync(CancellationToken stopping)
     {
@@ -287,7 +298,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             try
             {
                 await Task.Delay(_renewInterval, stopping).ConfigureAwait(false);
-                if (await _grain.RenewAsync(Reference).WaitAsync(stopping).ConfigureAwait(false) || _inbox.Reader.Count > _capacity / 2)
+                if (await _grain.RenewAsync(Reference).WaitAsync(stopping).ConfigureAwait(false) || _buffer.Reader.Count > _capacity / 2)
                 {
                     continue;
                 }
@@ -321,7 +332,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _takenOver, error, null) is null)
         {
-            _inbox.Writer.TryComplete();
+            _buffer.Writer.TryComplete();
             _stopping.Cancel();
         }
 

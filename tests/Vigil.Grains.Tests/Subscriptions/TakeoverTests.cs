@@ -114,8 +114,11 @@ public sealed class TakeoverTests : IAsyncLifetime
     {
         var grain = Cluster.Grains.GetGrain<IWatcherGrain>("refusing");
         var spec = new WatchSpec("/g/"u8.ToArray(), "/g0"u8.ToArray(), 0, PrevKv: false, NoPut: false, NoDelete: false, ProgressNotify: false, Durable: true);
-        var older = new Subscriber();
-        var newer = new Subscriber();
+        // The runtime holds observers weakly: the test keeps its inbox alive to the end.
+        var sink = new Inbox();
+        var inbox = Cluster.Cluster.Client.CreateObjectReference<IWatchInbox>(sink);
+        var older = new Subscriber(new WatchRoute(inbox, 1));
+        var newer = new Subscriber(new WatchRoute(inbox, 2));
         var olderReference = Cluster.Cluster.Client.CreateObjectReference<IWatchSubscriber>(older);
         var newerReference = Cluster.Cluster.Client.CreateObjectReference<IWatchSubscriber>(newer);
 
@@ -139,18 +142,25 @@ public sealed class TakeoverTests : IAsyncLifetime
         await grain.AttachAsync(spec, olderReference, 0);
         await newer.TakenOver.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(await grain.RenewAsync(olderReference));
+        GC.KeepAlive(sink);
     }
 
-    private sealed class Subscriber : IWatchSubscriber
+    private sealed class Subscriber(WatchRoute route) : IWatchSubscriber
     {
         public TaskCompletionSource TakenOver { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<bool> OnBatchAsync(string subscriptionId, WatchBatch batch) => Task.FromResult(true);
+        public Task<WatchRoute> GetRouteAsync() => Task.FromResult(route);
 
         public Task OnTakenOverAsync(string subscriptionId)
         {
             TakenOver.TrySetResult();
             return Task.CompletedTask;
         }
+    }
+
+    /// <summary>Takes every batch and keeps none: these subscribers are about ownership, not events.</summary>
+    private sealed class Inbox : IWatchInbox
+    {
+        public Task<bool[]> OnBatchesAsync(WatchDelivery[] deliveries) => Task.FromResult(Enumerable.Repeat(true, deliveries.Length).ToArray());
     }
 }
