@@ -58,6 +58,7 @@ if (idle == 0)
 
 // Memory per idle subscription: distinct keys, nothing written.
 var before = siloPids.Sum(Rss);
+var cpuBefore = siloPids.Sum(Load.CpuSeconds);
 using var stop = new CancellationTokenSource();
 var created = new List<Task>();
 var heard = new List<Task>();
@@ -90,10 +91,12 @@ for (var i = 0; i < idle; i++)
 
 await Task.WhenAll(created);
 var creation = timer.Elapsed;
+var cpuCreated = siloPids.Sum(Load.CpuSeconds);
 await Task.Delay(TimeSpan.FromSeconds(10));
 var after = siloPids.Sum(Rss);
+var idleCpu = (siloPids.Sum(Load.CpuSeconds) - cpuCreated) / 10;
 Console.WriteLine();
-Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s); RSS of {siloPids.Length} silo(s) {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
+Console.WriteLine($"{idle} idle Orleans subscriptions: created in {creation.TotalSeconds:F1} s ({idle / creation.TotalSeconds:F0}/s), {(cpuCreated - cpuBefore) * 1e6 / idle:F0} µs of silo CPU each; then idle, the silo(s) used {idleCpu * 100:F0} % of a core; RSS of {siloPids.Length} silo(s) {before / 1048576.0:F0} → {after / 1048576.0:F0} MiB, {(after - before) / (double)idle / 1024:F1} KiB per subscription");
 
 // Then every one of them hears one put of its own key (64 puts in flight over gRPC).
 timer.Restart();
@@ -240,7 +243,7 @@ internal sealed class Load(int[] silos, int watchers, int expected)
     }
 
     /// <summary>User + system CPU seconds of process <paramref name="pid"/> (/proc/pid/stat, clock ticks of 10 ms).</summary>
-    private static double CpuSeconds(int pid)
+    public static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
