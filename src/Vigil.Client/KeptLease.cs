@@ -100,8 +100,15 @@ public sealed class KeptLease : IAsyncDisposable
                         return;
                     }
                 }
-                catch (Exception error) when (error is RpcException or IOException or OperationCanceledException or VigilException && !stopping.IsCancellationRequested)
+                catch (Exception error) when (error is RpcException or IOException or OperationCanceledException or VigilException)
                 {
+                    // Dispose cancels the session's stream, which may surface as any of these
+                    // (an HTTP/2 stream aborted under a read is UNAVAILABLE), not only as a
+                    // cancellation: none of them is an error then.
+                    if (stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
                 }
 
                 // The session failed: start another, until the lease would have run out.

@@ -66,15 +66,18 @@ public sealed class VigilSiloProcess : IServerProcess
     /// <summary>
     /// Starts Vigil (<c>--listen-client-urls http://127.0.0.1:port --data-dir dir --name name</c>
     /// plus <paramref name="extraArgs"/>, e.g. <c>--store &lt;PostgreSQL connection string&gt;</c>)
-    /// and waits until <c>etcdctl endpoint health</c> succeeds.
+    /// and waits until <c>etcdctl endpoint health</c> succeeds. <paramref name="assembly"/> runs
+    /// another program with Vigil.Silo's flags instead (e.g. samples/Vigil.Samples.Silo, a silo
+    /// that hosts grains of its own).
     /// </summary>
     public static async Task<VigilSiloProcess> StartAsync(
         string name = "default",
         IReadOnlyList<string>? extraArgs = null,
         CancellationToken cancellationToken = default,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        string? assembly = null)
     {
-        var server = new VigilSiloProcess(LocateServerAssembly(), name, extraArgs ?? []) { _environment = environment };
+        var server = new VigilSiloProcess(assembly ?? LocateServerAssembly(), name, extraArgs ?? []) { _environment = environment };
         Directory.CreateDirectory(server.DataDirectory);
         try
         {

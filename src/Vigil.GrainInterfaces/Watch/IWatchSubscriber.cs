@@ -10,4 +10,13 @@ public interface IWatchSubscriber : IGrainObserver
 {
     /// <summary>Where this subscriber's batches are to be sent: its process's inbox, and its key there.</summary>
     Task<WatchRoute> GetRouteAsync();
+
+    /// <summary>
+    /// Another consumer opened durable subscription <paramref name="subscriptionId"/>: nothing
+    /// more comes to this subscriber, and the grain refuses its acknowledgements and attaches
+    /// from now on (<see cref="SubscriptionTakenOver"/>). Sent once, best effort, while the
+    /// grain was feeding this subscriber; a subscriber that misses it learns the same at its
+    /// next renewal.
+    /// </summary>
+    Task OnTakenOverAsync(string subscriptionId);
 }

@@ -22,14 +22,25 @@ public interface IWatcherGrain : IGrainWithStringKey
     /// subscription's last taken revision + 1, else <see cref="WatchSpec.StartRevision"/>, or
     /// the revision after the store's current one. A subscriber attached earlier is dropped.
     /// </summary>
-    /// <exception cref="EtcdError">InvalidArgument when a durable subscription of this id exists with another key range or filters.</exception>
+    /// <remarks>
+    /// A durable subscription has one consumer, kept with its position. An attach from 0 is a
+    /// consumer opening the subscription: it becomes the consumer (the newest wins), and the
+    /// one before it is told (<see cref="IWatchSubscriber.OnTakenOverAsync"/>). An attach from
+    /// a revision is a consumer resuming (a gap, a renewal, a parked subscription): it is
+    /// refused once another consumer has opened the subscription.
+    /// </remarks>
+    /// <exception cref="EtcdError">InvalidArgument when a durable subscription of this id exists with another key range or filters; <see cref="SubscriptionTakenOver"/> when another consumer opened it since.</exception>
     Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken = default);
 
     /// <summary>True while <paramref name="subscriber"/> is the one being fed; false tells it to attach again.</summary>
     Task<bool> RenewAsync(IWatchSubscriber subscriber);
 
-    /// <summary>The consumer took every update up to <paramref name="revision"/>; a durable subscription persists it before returning.</summary>
-    Task AcknowledgeAsync(long revision);
+    /// <summary>
+    /// The consumer fed through <paramref name="subscriber"/> took every update up to
+    /// <paramref name="revision"/>; a durable subscription persists it before returning.
+    /// </summary>
+    /// <exception cref="EtcdError"><see cref="SubscriptionTakenOver"/> when another consumer opened the subscription since: its position is no longer this consumer's to move.</exception>
+    Task AcknowledgeAsync(IWatchSubscriber subscriber, long revision);
 
     /// <summary>Asks the hub watcher for a progress notification, ordered with the events (etcd#15220).</summary>
     Task RequestProgressAsync();

@@ -31,6 +31,8 @@ internal sealed partial class SiloFeed : IFeedSubscriber, IAsyncDisposable
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _renewing = Task.CompletedTask;
 
+    private static readonly TimeSpan RenewRetryDelay = TimeSpan.FromMilliseconds(100);
+
     public SiloFeed(IGrainFactory grains, WatchHub hub, KeyRangeSplits splits, FeedOptions options, ILogger logger)
     {
         _grains = grains;
@@ -78,15 +80,37 @@ internal sealed partial class SiloFeed : IFeedSubscriber, IAsyncDisposable
             return;
         }
 
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.CatchUpTimeout);
         try
         {
-            await RenewAllAsync(revision, cancellationToken).WaitAsync(_options.CatchUpTimeout, cancellationToken);
-            await WaitForAsync(revision, cancellationToken).WaitAsync(_options.CatchUpTimeout, cancellationToken);
+            await RenewUntilAnsweredAsync(revision, deadline.Token);
+            await WaitForAsync(revision, deadline.Token);
         }
-        catch (TimeoutException)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             throw new RpcException(new Status(
                 StatusCode.Unavailable, $"vigil: this silo has applied revision {AppliedRevision} but the request needs {revision}; retry"));
+        }
+    }
+
+    private async Task RenewUntilAnsweredAsync(long needed, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await RenewAllAsync(needed, cancellationToken).WaitAsync(cancellationToken);
+                return;
+            }
+            catch (Exception error) when (error is OrleansException or TimeoutException && !cancellationToken.IsCancellationRequested)
+            {
+                // A range grain whose silo was just killed answers nothing (or SiloUnavailable)
+                // until the cluster declares that silo dead and the grain activates elsewhere,
+                // about a second; the caller's deadline bounds the wait.
+                LogRenewFailed(error.Message);
+                await Task.Delay(RenewRetryDelay, cancellationToken);
+            }
         }
     }
 

@@ -16,7 +16,8 @@ public static class VigilSiloBuilderExtensions
     /// <summary>
     /// Adds Vigil to this silo: its store (<see cref="VigilSiloOptions.Store"/>), the revision
     /// sequencer and key-range grains, the silo's watch hub, and <see cref="SiloNode"/> for
-    /// the etcd services and Orleans clients.
+    /// the etcd services and Orleans clients; grain storage "vigil" and Orleans' reminder
+    /// service on the same store (see <see cref="Subscriptions.SubscriberGrain"/>).
     /// </summary>
     public static ISiloBuilder AddVigil(this ISiloBuilder builder, Action<VigilSiloOptions>? configure = null)
     {
@@ -37,6 +38,12 @@ public static class VigilSiloBuilderExtensions
         // Durable subscriptions keep their position in grain storage on the cluster's store.
         services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, GrainStateSetup>();
         builder.AddAdoNetGrainStorage(GrainStateSetup.StorageName, storage => storage
+            .Configure<IOptions<VigilSiloOptions>>((settings, vigil) => GrainStateSetup.Configure(settings, vigil.Value)));
+
+        // Grains that subscribe (SubscriberGrain) keep a reminder that brings them back after
+        // their silo died; it must outlive any one silo, so it lives on the cluster's store.
+        // A reminder service configured after AddVigil replaces this one.
+        builder.UseAdoNetReminderService(reminders => reminders
             .Configure<IOptions<VigilSiloOptions>>((settings, vigil) => GrainStateSetup.Configure(settings, vigil.Value)));
         return builder;
     }

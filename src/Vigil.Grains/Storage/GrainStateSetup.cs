@@ -6,10 +6,12 @@ using Vigil.Grains.Hosting;
 namespace Vigil.Grains.Storage;
 
 /// <summary>
-/// Vigil's grain storage ("vigil", for durable subscriptions): on the cluster's PostgreSQL
+/// Vigil's grain storage ("vigil", for durable subscriptions) and Orleans' reminders (which
+/// bring subscriber grains back after their silo died): on the cluster's PostgreSQL
 /// database, or on a single node in a SQLite file beside the revision store's. The tables
-/// and statements are created before the provider reads them: this participant runs at the
-/// storage stage, the provider initializes at the application stage.
+/// and statements are created before the providers read them: this participant runs at the
+/// storage stage, the reminder table starts at the grain services stage and the grain
+/// storage provider at the application stage.
 /// </summary>
 internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILifecycleParticipant<ISiloLifecycle>
 {
@@ -30,20 +32,38 @@ internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILif
         }
     }
 
+    /// <summary>The reminder table on the same database as the grain state.</summary>
+    public static void Configure(AdoNetReminderTableOptions reminders, VigilSiloOptions vigil)
+    {
+        if (string.IsNullOrWhiteSpace(vigil.Store))
+        {
+            reminders.Invariant = OrleansTables.SqliteInvariant;
+            reminders.ConnectionString = SqliteConnectionString(vigil);
+        }
+        else
+        {
+            reminders.Invariant = OrleansTables.PostgresInvariant;
+            reminders.ConnectionString = vigil.Store;
+        }
+    }
+
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(GrainStateSetup), ServiceLifecycleStage.RuntimeStorageServices, CreateTablesAsync);
 
-    private Task CreateTablesAsync(CancellationToken cancellationToken)
+    private async Task CreateTablesAsync(CancellationToken cancellationToken)
     {
         var vigil = options.Value;
         if (!string.IsNullOrWhiteSpace(vigil.Store))
         {
-            return OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+            await OrleansTables.EnsureGrainStorageAsync(vigil.Store, cancellationToken);
+            await OrleansTables.EnsureRemindersAsync(vigil.Store, cancellationToken);
+            return;
         }
 
         // This runs before the revision store opens, which is what creates the data directory.
         Directory.CreateDirectory(Path.GetDirectoryName(vigil.SqlitePath)!);
-        return OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken);
+        await OrleansTables.EnsureSqliteGrainStorageAsync(SqliteConnectionString(vigil), cancellationToken);
+        await OrleansTables.EnsureSqliteRemindersAsync(SqliteConnectionString(vigil), cancellationToken);
     }
 
     private static string SqliteConnectionString(VigilSiloOptions vigil) =>

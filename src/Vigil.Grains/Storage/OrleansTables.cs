@@ -8,7 +8,8 @@ namespace Vigil.Grains.Storage;
 /// the tables they write and the <c>OrleansQuery</c> rows that hold their statements. The
 /// provider packages ship no scripts; every table and statement here was written for Vigil
 /// (see <see cref="PostgresClusteringSql"/>, <see cref="PostgresGrainStateSql"/>,
-/// <see cref="SqliteGrainStateSql"/>).
+/// <see cref="SqliteGrainStateSql"/>, <see cref="PostgresReminderSql"/>,
+/// <see cref="SqliteReminderSql"/>).
 /// </summary>
 /// <remarks>
 /// <para>
@@ -72,11 +73,34 @@ public static class OrleansTables
         EnsurePostgresAsync(postgresConnectionString, PostgresGrainStateSql.CreateTables, PostgresGrainStateSql.Queries, cancellationToken);
 
     /// <summary>
+    /// The reminder table and statements for <c>UseAdoNetReminderService</c> with
+    /// <see cref="PostgresInvariant"/> (read by grain, by name and by hash range; upsert; delete
+    /// with the version as ETag).
+    /// </summary>
+    public static Task EnsureRemindersAsync(string postgresConnectionString, CancellationToken cancellationToken) =>
+        EnsurePostgresAsync(postgresConnectionString, PostgresReminderSql.CreateTables, PostgresReminderSql.Queries, cancellationToken);
+
+    /// <summary>
     /// The grain state table and statements for <c>AddAdoNetGrainStorage</c> with
     /// <see cref="SqliteInvariant"/>, in the SQLite file of <paramref name="sqliteConnectionString"/>
     /// (created if missing, switched to WAL so grain reads do not wait for grain writes).
     /// </summary>
-    public static async Task EnsureSqliteGrainStorageAsync(string sqliteConnectionString, CancellationToken cancellationToken)
+    public static Task EnsureSqliteGrainStorageAsync(string sqliteConnectionString, CancellationToken cancellationToken) =>
+        EnsureSqliteAsync(sqliteConnectionString, SqliteGrainStateSql.CreateTables, SqliteGrainStateSql.Queries, cancellationToken);
+
+    /// <summary>
+    /// The reminder table and statements for <c>UseAdoNetReminderService</c> with
+    /// <see cref="SqliteInvariant"/>, in the SQLite file of <paramref name="sqliteConnectionString"/>
+    /// (the single node keeps them beside its grain state).
+    /// </summary>
+    public static Task EnsureSqliteRemindersAsync(string sqliteConnectionString, CancellationToken cancellationToken) =>
+        EnsureSqliteAsync(sqliteConnectionString, SqliteReminderSql.CreateTables, SqliteReminderSql.Queries, cancellationToken);
+
+    private static async Task EnsureSqliteAsync(
+        string sqliteConnectionString,
+        string createTables,
+        IReadOnlyDictionary<string, string> queries,
+        CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sqliteConnectionString);
         await using var connection = new SqliteConnection(sqliteConnectionString);
@@ -96,11 +120,11 @@ public static class OrleansTables
         await using (var create = connection.CreateCommand())
         {
             create.Transaction = transaction;
-            create.CommandText = OrleansQueryTable.SqliteCreate + SqliteGrainStateSql.CreateTables;
+            create.CommandText = OrleansQueryTable.SqliteCreate + createTables;
             await create.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        foreach (var (key, text) in SqliteGrainStateSql.Queries)
+        foreach (var (key, text) in queries)
         {
             await using var upsert = connection.CreateCommand();
             upsert.Transaction = transaction;

@@ -34,6 +34,11 @@ internal sealed partial class WatcherGrain(
     /// <summary>The name a durable subscription's record is stored under.</summary>
     private const string StateName = "watcher";
 
+    /// <summary>How long a replaced consumer's notice may take before it is given up.</summary>
+    private static readonly TimeSpan NoticeTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly SemaphoreSlim _saving = new(1, 1);
+
     // Read on first need, and only for durable subscriptions: a plain watch never touches
     // the store, so a thousand watches starting at once cost the database nothing.
     private GrainState<WatcherRecord>? _record;
@@ -69,15 +74,32 @@ internal sealed partial class WatcherGrain(
         if (spec.Durable)
         {
             var record = await RecordAsync();
-            if (record.State!.Spec is { } kept)
+            var kept = record.State!;
+            var consumer = subscriber.GetGrainId();
+            if (kept.Spec is { } keptSpec)
             {
-                if (!kept.SelectsSameAs(spec))
+                if (!keptSpec.SelectsSameAs(spec))
                 {
                     throw new EtcdError(StatusCode.InvalidArgument, $"vigil: subscription {this.GetPrimaryKeyString()} exists with another key range or filters");
                 }
 
-                start = resumeFrom > 0 ? resumeFrom : record.State!.Acknowledged + 1;
-                spec = kept;
+                if (resumeFrom > 0 && kept.Consumer is { } owner && owner != consumer)
+                {
+                    // A consumer resuming after another one opened the subscription would take
+                    // it back from the newer one: the newest consumer wins, the older one ends.
+                    throw SubscriptionTakenOver.Error(this.GetPrimaryKeyString());
+                }
+
+                start = resumeFrom > 0 ? resumeFrom : kept.Acknowledged + 1;
+                spec = keptSpec;
+                if (kept.Consumer != consumer)
+                {
+                    // Changed before the write is awaited: an acknowledgement of the consumer
+                    // before this one that arrives meanwhile is refused, so the position this
+                    // consumer starts from cannot move under it.
+                    kept.Consumer = consumer;
+                    await SaveAsync(record);
+                }
             }
             else
             {
@@ -85,8 +107,9 @@ internal sealed partial class WatcherGrain(
 
                 // Kept before the first batch goes out: a consumer that dies before taking
                 // anything continues from here.
-                record.State!.Spec = spec;
-                record.State!.Acknowledged = start - 1;
+                kept.Spec = spec;
+                kept.Acknowledged = start - 1;
+                kept.Consumer = consumer;
                 await SaveAsync(record);
             }
         }
@@ -96,7 +119,14 @@ internal sealed partial class WatcherGrain(
         }
 
         await node.PrepareWatchAsync(start, cancellationToken);
+        var supplanted = spec.Durable && _delivery is { } current && !current.Subscriber.Equals(subscriber) ? current.Subscriber : null;
         Stop();
+        if (supplanted is not null)
+        {
+            // Not awaited: the new consumer does not wait for the old one, which may be gone.
+            _ = TellTakenOverAsync(supplanted);
+        }
+
         _spec = spec;
         _parked = false;
         _delivered = start - 1;
@@ -130,15 +160,27 @@ internal sealed partial class WatcherGrain(
     public Task<bool> RenewAsync(IWatchSubscriber subscriber) =>
         Task.FromResult(_delivery is { } delivery && !_parked && delivery.Subscriber.Equals(subscriber));
 
-    public async Task AcknowledgeAsync(long revision)
+    public async Task AcknowledgeAsync(IWatchSubscriber subscriber, long revision)
     {
+        ArgumentNullException.ThrowIfNull(subscriber);
         var record = await RecordAsync();
-        if (record.State!.Spec is null || revision <= record.State!.Acknowledged)
+        var kept = record.State!;
+        if (kept.Spec is null)
         {
             return;
         }
 
-        record.State!.Acknowledged = revision;
+        if (kept.Consumer is { } owner && owner != subscriber.GetGrainId())
+        {
+            throw SubscriptionTakenOver.Error(this.GetPrimaryKeyString());
+        }
+
+        if (revision <= kept.Acknowledged)
+        {
+            return;
+        }
+
+        kept.Acknowledged = revision;
         await SaveAsync(record);
     }
 
@@ -215,6 +257,9 @@ internal sealed partial class WatcherGrain(
     /// <summary>Writes the record; a failed write (store down, a stale ETag) is re-read next time.</summary>
     private async Task SaveAsync(GrainState<WatcherRecord> record)
     {
+        // One write at a time: each changes the ETag the next must name, and a takeover can
+        // meet an acknowledgement of the consumer it replaces.
+        await _saving.WaitAsync();
         try
         {
             await storage.WriteStateAsync(StateName, this.GetGrainId(), record);
@@ -223,6 +268,24 @@ internal sealed partial class WatcherGrain(
         {
             _record = null;
             throw new EtcdError(StatusCode.Unavailable, "vigil: store unavailable: " + error.Message);
+        }
+        finally
+        {
+            _saving.Release();
+        }
+    }
+
+    /// <summary>Tells a consumer that another one opened its subscription; best effort, its next renewal says the same.</summary>
+    private async Task TellTakenOverAsync(IWatchSubscriber supplanted)
+    {
+        var id = this.GetPrimaryKeyString();
+        try
+        {
+            await supplanted.OnTakenOverAsync(id).WaitAsync(NoticeTimeout);
+        }
+        catch (Exception error)
+        {
+            LogTakeoverNoticeFailed(id, error.Message);
         }
     }
 
@@ -297,6 +360,9 @@ internal sealed partial class WatcherGrain(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "A push of subscription {Id} failed: {Reason}")]
     private partial void LogPushFailed(string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "The consumer that subscription {Id} was taken from was not told: {Reason}")]
+    private partial void LogTakeoverNoticeFailed(string id, string reason);
 
     /// <summary>One attached subscriber and its feed; a new attach replaces it whole.</summary>
     private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after) : SubscriberFeed(stream, after)

@@ -13,6 +13,9 @@ namespace Vigil.Orleans.Client.Internal;
 /// (<c>last</c>, the revision up to which it has every event). Each batch is checked against the position: a repeat is dropped, a gap makes it attach again
 /// from <c>last + 1</c>. Every <c>renewInterval</c> it asks the grain whether it is still
 /// being fed, and attaches again if not (parked, re-activated elsewhere, gateway lost).
+/// A durable subscription that another consumer opened ends this watch with
+/// <see cref="SubscriptionTakenOverException"/>: told by the grain, or refused at a renewal
+/// or an acknowledgement.
 /// </summary>
 internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
 {
@@ -36,6 +39,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     private long _offered;
     private long _acknowledged;
     private volatile bool _refused;
+    private SubscriptionTakenOverException? _takenOver;
     private int _disposed;
 
     public OrleansWatch(IGrainFactory grains, string id, WatchSpec spec, int capacity, TimeSpan renewInterval)
@@ -81,11 +85,18 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         return false;
     }
 
+    public Task OnTakenOverAsync(string subscriptionId)
+    {
+        End(new SubscriptionTakenOverException(subscriptionId));
+        return Task.CompletedTask;
+    }
+
     /// <summary>The next update for the consumer; null when the watch was disposed.</summary>
     public async Task<WatchUpdate?> NextAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
+            ThrowIfTakenOver();
             if (_ready.TryDequeue(out var ready))
             {
                 if (!ready.IsCreated)
@@ -111,6 +122,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
                 }
                 catch (ChannelClosedException)
                 {
+                    ThrowIfTakenOver();
                     return null;
                 }
             }
@@ -145,16 +157,21 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             return;
         }
 
-        // Ending the enumeration takes the update it had; then the grain lets go.
+        // Ending the enumeration takes the update it had; then the grain lets go. Once taken
+        // over, neither: the position is the newer consumer's, and the grain feeds that one.
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
-            await AcknowledgeAsync(limit.Token).ConfigureAwait(false);
-            await _grain.DetachAsync(_reference).WaitAsync(limit.Token).ConfigureAwait(false);
+            if (Volatile.Read(ref _takenOver) is null)
+            {
+                await AcknowledgeAsync(limit.Token).ConfigureAwait(false);
+                await _grain.DetachAsync(_reference).WaitAsync(limit.Token).ConfigureAwait(false);
+            }
         }
-        catch (Exception error) when (error is OrleansException or TimeoutException or OperationCanceledException)
+        catch (Exception error) when (error is OrleansException or TimeoutException or OperationCanceledException or SubscriptionTakenOverException)
         {
-            // The grain stops pushing on its own when the observer is gone.
+            // The grain stops pushing on its own when the observer is gone, and has already
+            // stopped when another consumer took the subscription.
         }
 
         var reference = _reference;
@@ -223,9 +240,13 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         {
             try
             {
-                await _grain.AcknowledgeAsync(_offered).WaitAsync(cancellationToken).ConfigureAwait(false);
+                await _grain.AcknowledgeAsync(Reference, _offered).WaitAsync(cancellationToken).ConfigureAwait(false);
                 _acknowledged = _offered;
                 return;
+            }
+            catch (EtcdError error) when (SubscriptionTakenOver.Is(error))
+            {
+                throw End(new SubscriptionTakenOverException(_id, error));
             }
             catch (Exception error) when (IsCallFailure(error, cancellationToken))
             {
@@ -244,6 +265,10 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
                 try
                 {
                     return await _grain.AttachAsync(_spec, Reference, resumeFrom, cancellationToken).ConfigureAwait(false);
+                }
+                catch (EtcdError error) when (SubscriptionTakenOver.Is(error))
+                {
+                    throw End(new SubscriptionTakenOverException(_id, error));
                 }
                 catch (EtcdError error) when (error.StatusCode != Grpc.Core.StatusCode.Unavailable)
                 {
@@ -285,11 +310,40 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             {
                 return;
             }
+            catch (SubscriptionTakenOverException)
+            {
+                // The consumer learns it from its next read (End woke it).
+                return;
+            }
             catch (Exception)
             {
                 // Whatever failed (the grain's silo, the gateway, the call), the next round
                 // tries again; a failure the consumer must see reaches it through its own attach.
             }
+        }
+    }
+
+    /// <summary>
+    /// Another consumer took the subscription: the consumer's next read throws
+    /// <paramref name="error"/> (a read waiting now wakes up), what is buffered is dropped (the
+    /// newer consumer gets it from the position), renewals stop.
+    /// </summary>
+    private SubscriptionTakenOverException End(SubscriptionTakenOverException error)
+    {
+        if (Interlocked.CompareExchange(ref _takenOver, error, null) is null)
+        {
+            _buffer.Writer.TryComplete();
+            _stopping.Cancel();
+        }
+
+        return Volatile.Read(ref _takenOver)!;
+    }
+
+    private void ThrowIfTakenOver()
+    {
+        if (Volatile.Read(ref _takenOver) is { } error)
+        {
+            throw error;
         }
     }
 

@@ -42,8 +42,12 @@ public sealed class VigilSilo : IAsyncDisposable
     /// <summary>Completes when the host has stopped (Ctrl-C, SIGTERM or <see cref="StopAsync"/>).</summary>
     public Task Completion => _app.WaitForShutdownAsync();
 
-    /// <summary>Runs a silo until it is stopped; returns the process exit code.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// Runs a silo until it is stopped; returns the process exit code. <paramref name="configureSilo"/>
+    /// adds to the Orleans silo after Vigil's own setup: a program that hosts its own grains
+    /// beside Vigil's (samples/Vigil.Samples.Silo) registers what they need there.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<ISiloBuilder>? configureSilo = null)
     {
         if (CommandLine.WantsHelp(args))
         {
@@ -54,7 +58,7 @@ public sealed class VigilSilo : IAsyncDisposable
         VigilSilo silo;
         try
         {
-            silo = await StartAsync(args, CancellationToken.None);
+            silo = await StartAsync(args, CancellationToken.None, configureSilo: configureSilo);
         }
         catch (OptionsException error)
         {

@@ -12,7 +12,7 @@ namespace Vigil.Grains.Tests.Storage;
 [Collection(PostgresCollection.Name)]
 public sealed class OrleansTablesTests(PostgresFixture postgres)
 {
-    /// <summary>Every key the 10.4.2 providers look up: clustering (silos and clients) and grain storage.</summary>
+    /// <summary>Every key the 10.4.2 providers look up: clustering (silos and clients), grain storage and reminders.</summary>
     public static readonly string[] ClusteringKeys =
     [
         "CleanupDefunctSiloEntriesKey", "CleanupDefunctSiloEntryKey", "DeleteMembershipTableEntriesKey",
@@ -22,6 +22,12 @@ public sealed class OrleansTablesTests(PostgresFixture postgres)
 
     public static readonly string[] GrainStorageKeys =
         ["ClearStorageKey", "DeleteStorageKey", "ReadFromStorageKey", "WriteToStorageKey"];
+
+    public static readonly string[] ReminderKeys =
+    [
+        "DeleteReminderRowKey", "DeleteReminderRowsKey", "ReadRangeRows1Key", "ReadRangeRows2Key",
+        "ReadReminderRowKey", "ReadReminderRowsKey", "UpsertReminderRowKey",
+    ];
 
     private static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
 
@@ -40,10 +46,10 @@ public sealed class OrleansTablesTests(PostgresFixture postgres)
         var expected = await DescribePostgresAsync(sequential);
         Assert.Equal(expected, await DescribePostgresAsync(concurrent));
         Assert.Equal(
-            ["orleans_grain_state", "orleans_membership", "orleans_membership_version", "orleansquery"],
+            ["orleans_grain_state", "orleans_membership", "orleans_membership_version", "orleans_reminders", "orleansquery"],
             await PostgresTablesAsync(concurrent));
         Assert.Equal(
-            ClusteringKeys.Concat(GrainStorageKeys).Order(StringComparer.Ordinal),
+            ClusteringKeys.Concat(GrainStorageKeys).Concat(ReminderKeys).Order(StringComparer.Ordinal),
             await PostgresQueryKeysAsync(concurrent));
     }
 
@@ -75,6 +81,7 @@ public sealed class OrleansTablesTests(PostgresFixture postgres)
     {
         await OrleansTables.EnsureClusteringAsync(connectionString, Timeout);
         await OrleansTables.EnsureGrainStorageAsync(connectionString, Timeout);
+        await OrleansTables.EnsureRemindersAsync(connectionString, Timeout);
     }
 
     // Tables, columns with their types and nullability, constraints, and the stored queries.

@@ -4,7 +4,7 @@ using Vigil.Grains.Storage;
 
 namespace Vigil.Grains.Tests.Storage;
 
-/// <summary>The SQLite side of <see cref="OrleansTablesTests"/>: the single-node silo's grain state file.</summary>
+/// <summary>The SQLite side of <see cref="OrleansTablesTests"/>: the single-node silo's grain state and reminder file.</summary>
 public sealed class SqliteOrleansTablesTests
 {
     private static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
@@ -18,18 +18,18 @@ public sealed class SqliteOrleansTablesTests
             var sequential = SqliteConnectionString(Path.Combine(folder.FullName, "sequential.orleans.db"));
             for (var run = 0; run < 2; run++)
             {
-                await OrleansTables.EnsureSqliteGrainStorageAsync(sequential, Timeout);
+                await EnsureAllSqliteAsync(sequential);
             }
 
             var concurrent = SqliteConnectionString(Path.Combine(folder.FullName, "concurrent.orleans.db"));
-            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
-                Task.Run(() => OrleansTables.EnsureSqliteGrainStorageAsync(concurrent, Timeout))));
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => EnsureAllSqliteAsync(concurrent))));
 
             var expected = await DescribeSqliteAsync(sequential);
             Assert.Equal(expected, await DescribeSqliteAsync(concurrent));
             Assert.Contains("table orleans_grain_state", expected);
+            Assert.Contains("table orleans_reminders", expected);
             Assert.Contains("table OrleansQuery", expected);
-            foreach (var key in OrleansTablesTests.GrainStorageKeys)
+            foreach (var key in OrleansTablesTests.GrainStorageKeys.Concat(OrleansTablesTests.ReminderKeys))
             {
                 Assert.Contains($"query {key} ", expected);
             }
@@ -41,6 +41,12 @@ public sealed class SqliteOrleansTablesTests
             SqliteConnection.ClearAllPools();
             folder.Delete(recursive: true);
         }
+    }
+
+    private static async Task EnsureAllSqliteAsync(string connectionString)
+    {
+        await OrleansTables.EnsureSqliteGrainStorageAsync(connectionString, Timeout);
+        await OrleansTables.EnsureSqliteRemindersAsync(connectionString, Timeout);
     }
 
     internal static string SqliteConnectionString(string path) =>

@@ -73,14 +73,24 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         await stopWriting.CancelAsync();
         await writerOnB;
 
-        var model = workload.Model();
-        await resumed.DrainThroughAsync(model.Revision);
+        var model = await workload.ModelAsync(toB, "f/");
+        var progress = await resumed.DrainThroughAsync(model.Revision);
+        var fromA = received.Count;
         received.AddRange(resumed.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events));
 
         // The merged stream is the whole history: nothing lost or doubled across the kill,
         // and every write A acknowledged before dying is there.
         var expected = model.Expected(Prefix("f/", 1), 1, model.Revision).ToList();
-        Assert.True(expected.SequenceEqual(received), $"received {received.Count} events, expected {expected.Count}");
+        if (!expected.SequenceEqual(received))
+        {
+            await Task.Delay(2000);
+            var late = resumed.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Count() - (received.Count - fromA);
+            var got = received.Select(e => e.Kv.ModRevision).ToHashSet();
+            var want = expected.Select(e => e.Kv.ModRevision).ToHashSet();
+            Assert.Fail($"received {received.Count} events ({fromA} from A, last {last}), expected {expected.Count} through {model.Revision}; " +
+                $"progress at {progress.Header.Revision}; {late} arrived after it; missing revisions [{string.Join(",", want.Except(got).Order())}], " +
+                $"unexpected [{string.Join(",", got.Except(want).Order())}]; rejected writes {workload.Rejected}");
+        }
     }
 
     [Fact]
@@ -129,7 +139,7 @@ public sealed partial class ClusterProcessTests(PostgresFixture fixture)
         await stopWriting.CancelAsync();
         await writing;
 
-        var model = workload.Model();
+        var model = await workload.ModelAsync(writes, "g/");
         await WaitUntilAsync(() => Volatile.Read(ref lastSeen) >= model.Revision);
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);

@@ -50,7 +50,7 @@ public sealed class ClusterTests(PostgresFixture fixture)
 
             var workload = new ClusterWorkload();
             await Task.WhenAll(connections.Select((c, i) => Task.Run(() => workload.WriteAsync(c, "c/", 250, new Random(i)))));
-            var model = workload.Model();
+            var model = await workload.ModelAsync(connections[0], "c/");
             var final = model.Revision;
             Assert.True(final >= 700, $"only {final} revisions");
 
@@ -124,7 +124,7 @@ public sealed class ClusterTests(PostgresFixture fixture)
             }
 
             await Task.WhenAll(connections.Select((c, i) => workload.WriteAsync(c, "p/", 50, new Random(10 + i), tolerateUnavailable: true)));
-            var model = workload.Model();
+            var model = await workload.ModelAsync(connections[0], "p/");
             foreach (var stream in streams)
             {
                 await stream.DrainThroughAsync(model.Revision);

@@ -81,25 +81,67 @@ internal sealed class ClusterWorkload
 
     /// <summary>
     /// The model of every acknowledged write. A revision nobody acknowledged may only be a
-    /// write whose call failed; any other gap (and any double) fails.
+    /// write whose call failed (several may be candidates, from several nodes); which one it
+    /// was is decided by a range read at that revision through <paramref name="reader"/>,
+    /// which goes through the store's MVCC reads and not through any watch path. A gap no
+    /// failed write explains, and any double, fails.
     /// </summary>
-    public HistoryModel Model()
+    public async Task<HistoryModel> ModelAsync(RawConnection reader, string prefix)
     {
         var model = new HistoryModel();
-        var unresolved = new Queue<RequestOp>(_ambiguous);
+        var unresolved = _ambiguous.ToList();
         foreach (var (revision, ops) in _acknowledged.OrderBy(a => a.Key))
         {
-            while (model.Revision + 1 < revision && unresolved.TryDequeue(out var maybe))
+            while (model.Revision + 1 < revision)
             {
-                if (model.WouldChange([maybe]))
-                {
-                    model.Apply(model.Revision + 1, [maybe]);
-                }
+                await FillAsync(model, unresolved, reader, prefix);
             }
 
             model.Apply(revision, ops);
         }
 
+        // A failed write may also have committed after the last acknowledged one.
+        var current = (await ReadAsync(reader, new RangeRequest { Key = B(prefix), CountOnly = true })).Header.Revision;
+        while (model.Revision < current)
+        {
+            await FillAsync(model, unresolved, reader, prefix);
+        }
+
         return model;
+    }
+
+    private static async Task FillAsync(HistoryModel model, List<RequestOp> unresolved, RawConnection reader, string prefix)
+    {
+        var revision = model.Revision + 1;
+        var range = new RangeRequest { Key = B(prefix), RangeEnd = KeyRange.PrefixEnd(B(prefix)), Revision = revision };
+        var actual = (await ReadAsync(reader, range)).Kvs;
+        foreach (var candidate in unresolved)
+        {
+            if (model.WouldChange([candidate]) && model.After(revision, candidate).SequenceEqual(actual))
+            {
+                unresolved.Remove(candidate);
+                model.Apply(revision, [candidate]);
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"revision {revision} was committed, but neither acknowledged nor one of the {unresolved.Count} writes whose call failed");
+    }
+
+    // After a PostgreSQL restart a silo's first reads may meet connections the server closed:
+    // UNAVAILABLE, which an etcd client retries.
+    private static async Task<RangeResponse> ReadAsync(RawConnection reader, RangeRequest request)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await reader.UnaryAsync("/etcdserverpb.KV/Range", request, RangeResponse.Parser);
+            }
+            catch (RpcException error) when (error.StatusCode == StatusCode.Unavailable && attempt < 100)
+            {
+                await Task.Delay(100);
+            }
+        }
     }
 }

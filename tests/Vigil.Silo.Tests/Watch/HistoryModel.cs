@@ -80,6 +80,19 @@ internal sealed class HistoryModel
 
     public KeyValue? Get(ByteString key) => _state.GetValueOrDefault(key);
 
+    /// <summary>Every key's value, in key order, had <paramref name="op"/> been applied at <paramref name="revision"/>.</summary>
+    public IEnumerable<KeyValue> After(long revision, RequestOp op)
+    {
+        var trial = new HistoryModel { Revision = revision - 1 };
+        foreach (var (key, value) in _state)
+        {
+            trial._state[key] = value;
+        }
+
+        trial.Apply(revision, [op]);
+        return trial._state.Values;
+    }
+
     /// <summary>The events a watcher with this create request must see in [from, through].</summary>
     public IEnumerable<Event> Expected(WatchCreateRequest create, long from, long through)
     {

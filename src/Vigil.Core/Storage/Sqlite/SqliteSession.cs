@@ -15,6 +15,7 @@ internal sealed class SqliteSession : ICommandSource, IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteStatement> _statements = new(StringComparer.Ordinal);
     private readonly int _timeoutSeconds;
 
     private SqliteSession(SqliteConnection connection, int timeoutSeconds)
@@ -74,6 +75,18 @@ internal sealed class SqliteSession : ICommandSource, IDisposable
         return command;
     }
 
+    /// <summary>A statement bound through SQLitePCLRaw (see <see cref="SqliteStatement"/>), prepared on first use.</summary>
+    public SqliteStatement Prepared(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            statement = new SqliteStatement(_connection.Handle!, sql);
+            _statements.Add(sql, statement);
+        }
+
+        return statement;
+    }
+
     /// <summary>Runs a cached statement (BEGIN, COMMIT, ...).</summary>
     public void Execute(string sql) => Statement(sql).ExecuteNonQuery();
 
@@ -114,6 +127,14 @@ internal sealed class SqliteSession : ICommandSource, IDisposable
         }
 
         _commands.Clear();
+
+        // Finalized before the connection closes: SQLite refuses to close one with live statements.
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+
+        _statements.Clear();
         _connection.Dispose();
     }
 }

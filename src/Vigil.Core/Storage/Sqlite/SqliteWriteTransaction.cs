@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 using Vigil.Core.Storage.Sql;
 using Vigil.Protocol.Mvccpb;
@@ -12,29 +13,18 @@ namespace Vigil.Core.Storage.Sqlite;
 internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 {
     private const string InsertHistorySql =
-        "INSERT INTO history (" + StoredRows.HistoryColumns + ") VALUES (@revision, @sub, @key, @type, "
-        + "@create, @version, @value, @lease, @hasPrev, @prevCreate, @prevMod, @prevVersion, @prevValue, @prevLease)";
+        "INSERT INTO history (" + StoredRows.HistoryColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
     private const string UpsertKvSql =
-        "INSERT INTO kv (key, create_revision, mod_revision, version, value, lease) "
-        + "VALUES (@key, @create, @mod, @version, @value, @lease) "
+        "INSERT INTO kv (key, create_revision, mod_revision, version, value, lease) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
         + "ON CONFLICT (key) DO UPDATE SET create_revision = excluded.create_revision, mod_revision = excluded.mod_revision, "
         + "version = excluded.version, value = excluded.value, lease = excluded.lease";
 
-    private const string DeleteKvSql = "DELETE FROM kv WHERE key = @key";
+    private const string DeleteKvSql = "DELETE FROM kv WHERE key = ?1";
 
-    private static readonly string[] InsertHistoryParameters =
-    [
-        "@revision", "@sub", "@key", "@type", "@create", "@version", "@value", "@lease",
-        "@hasPrev", "@prevCreate", "@prevMod", "@prevVersion", "@prevValue", "@prevLease",
-    ];
+    private const string ReadKeySql = "SELECT create_revision, mod_revision, version, value, lease FROM kv WHERE key = ?1";
 
-    private static readonly string[] UpsertKvParameters = ["@key", "@create", "@mod", "@version", "@value", "@lease"];
-
-    private static readonly string[] DeleteKvParameters = ["@key"];
-
-    private static readonly object Zero = 0L;
-    private static readonly object NoBytes = Array.Empty<byte>();
+    private static readonly RangeReadResult NoKey = new([], 0);
 
     private readonly SqliteRevisionStore _store;
     private readonly SqliteSession _session;
@@ -58,12 +48,46 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         _state.EnsureOpen();
         try
         {
+            // Every put and delete of one key reads that key's current version first.
+            if (read.Range.IsSingleKey && !read.CountOnly && (read.Revision <= 0 || read.Revision >= Revision))
+            {
+                return ReadKey(read.Range.Key, read.KeysOnly);
+            }
+
             return await RangeQuery.ReadAsync(_session, read, Revision, cancellationToken);
         }
         catch (SqliteException e) when (SqliteFailure.IsUnavailable(e))
         {
             _state = WriteTransactionState.Failed;
             throw _store.Unavailable("read a range", e);
+        }
+    }
+
+    private RangeReadResult ReadKey(ByteString key, bool keysOnly)
+    {
+        var select = _session.Prepared(ReadKeySql);
+        select.Bind(1, key.Span);
+        if (!select.Read())
+        {
+            return NoKey;
+        }
+
+        try
+        {
+            var kv = new KeyValue
+            {
+                Key = key,
+                CreateRevision = select.Int64(0),
+                ModRevision = select.Int64(1),
+                Version = select.Int64(2),
+                Value = keysOnly ? ByteString.Empty : ByteString.CopyFrom(select.Blob(3)),
+                Lease = select.Int64(4),
+            };
+            return new RangeReadResult([kv], 1);
+        }
+        finally
+        {
+            select.Reset();
         }
     }
 
@@ -108,50 +132,45 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
         RevisionAppend.Validate(Revision, revision, events);
         try
         {
-            var history = _session.Statement(InsertHistorySql, InsertHistoryParameters);
-            var upsert = _session.Statement(UpsertKvSql, UpsertKvParameters);
-            var delete = _session.Statement(DeleteKvSql, DeleteKvParameters);
+            var history = _session.Prepared(InsertHistorySql);
+            var upsert = _session.Prepared(UpsertKvSql);
+            var delete = _session.Prepared(DeleteKvSql);
             for (var sub = 0; sub < events.Count; sub++)
             {
                 var evt = events[sub];
                 var kv = evt.Kv;
-                var key = CommandParameters.Blob(kv.Key);
                 var isPut = evt.Type == Event.Types.EventType.Put;
-                var value = isPut ? CommandParameters.Blob(kv.Value) : NoBytes;
-
-                var h = history.Parameters;
-                h[0].Value = revision;
-                h[1].Value = sub;
-                h[2].Value = key;
-                h[3].Value = (int)evt.Type;
-                h[4].Value = isPut ? kv.CreateRevision : Zero;
-                h[5].Value = isPut ? kv.Version : Zero;
-                h[6].Value = value;
-                h[7].Value = isPut ? kv.Lease : Zero;
                 var prev = evt.PrevKv;
-                h[8].Value = prev is not null;
-                h[9].Value = prev?.CreateRevision ?? Zero;
-                h[10].Value = prev?.ModRevision ?? Zero;
-                h[11].Value = prev?.Version ?? Zero;
-                h[12].Value = prev is null ? NoBytes : CommandParameters.Blob(prev.Value);
-                h[13].Value = prev?.Lease ?? Zero;
-                history.ExecuteNonQuery();
+                history.Bind(1, revision);
+                history.Bind(2, sub);
+                history.Bind(3, kv.Key.Span);
+                history.Bind(4, (int)evt.Type);
+                history.Bind(5, isPut ? kv.CreateRevision : 0);
+                history.Bind(6, isPut ? kv.Version : 0);
+                history.Bind(7, isPut ? kv.Value.Span : default);
+                history.Bind(8, isPut ? kv.Lease : 0);
+                history.Bind(9, prev is null ? 0 : 1);
+                history.Bind(10, prev?.CreateRevision ?? 0);
+                history.Bind(11, prev?.ModRevision ?? 0);
+                history.Bind(12, prev?.Version ?? 0);
+                history.Bind(13, prev is null ? default : prev.Value.Span);
+                history.Bind(14, prev?.Lease ?? 0);
+                history.Execute();
 
                 if (isPut)
                 {
-                    var u = upsert.Parameters;
-                    u[0].Value = key;
-                    u[1].Value = kv.CreateRevision;
-                    u[2].Value = revision;
-                    u[3].Value = kv.Version;
-                    u[4].Value = value;
-                    u[5].Value = kv.Lease;
-                    upsert.ExecuteNonQuery();
+                    upsert.Bind(1, kv.Key.Span);
+                    upsert.Bind(2, kv.CreateRevision);
+                    upsert.Bind(3, revision);
+                    upsert.Bind(4, kv.Version);
+                    upsert.Bind(5, kv.Value.Span);
+                    upsert.Bind(6, kv.Lease);
+                    upsert.Execute();
                 }
                 else
                 {
-                    delete.Parameters[0].Value = key;
-                    delete.ExecuteNonQuery();
+                    delete.Bind(1, kv.Key.Span);
+                    delete.Execute();
                 }
             }
         }

@@ -1,0 +1,89 @@
+namespace Vigil.Grains.Storage;
+
+/// <summary>
+/// The reminder table for Orleans' ADO.NET reminder service on PostgreSQL, and the statements
+/// its provider looks up by key in <c>OrleansQuery</c>. Written for Vigil; the provider only
+/// fixes the keys, the parameter names it binds and the column names it reads back.
+/// </summary>
+/// <remarks>
+/// <para>
+/// A row is one reminder of one grain under one service: the grain id as its string form,
+/// the reminder's name, when it first ticks and its period (milliseconds), and the grain's
+/// 32-bit uniform hash, which the provider passes as a signed integer. Each silo's reminder
+/// service owns a range of that hash ring and reads its range: <c>(begin, end]</c>, or, when
+/// the range wraps around the ring, everything above <c>begin</c> and everything up to
+/// <c>end</c> (the provider picks the statement by comparing the two as signed integers, the
+/// way they are stored).
+/// </para>
+/// <para>
+/// The ETag is the row's <c>version</c>: an upsert always wins and answers the new version;
+/// a delete names the version it read and answers one row with whether it removed the reminder.
+/// </para>
+/// </remarks>
+internal static class PostgresReminderSql
+{
+    public const string CreateTables = """
+        CREATE TABLE IF NOT EXISTS orleans_reminders (
+            service_id text NOT NULL,
+            grain_id text NOT NULL,
+            reminder_name text NOT NULL,
+            start_time timestamptz NOT NULL,
+            period_ms bigint NOT NULL,
+            grain_hash integer NOT NULL,
+            version integer NOT NULL,
+            PRIMARY KEY (service_id, grain_id, reminder_name));
+        CREATE INDEX IF NOT EXISTS orleans_reminders_by_hash ON orleans_reminders (service_id, grain_hash);
+        """;
+
+    private const string Columns = """
+        SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
+            period_ms AS "Period", version AS "Version"
+        FROM orleans_reminders
+        """;
+
+    public static IReadOnlyDictionary<string, string> Queries { get; } = new Dictionary<string, string>
+    {
+        ["ReadReminderRowsKey"] = $"""
+            {Columns}
+            WHERE service_id = @ServiceId AND grain_id = @GrainId
+            """,
+
+        ["ReadReminderRowKey"] = $"""
+            {Columns}
+            WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
+            """,
+
+        ["ReadRangeRows1Key"] = $"""
+            {Columns}
+            WHERE service_id = @ServiceId AND grain_hash > @BeginHash AND grain_hash <= @EndHash
+            """,
+
+        ["ReadRangeRows2Key"] = $"""
+            {Columns}
+            WHERE service_id = @ServiceId AND (grain_hash > @BeginHash OR grain_hash <= @EndHash)
+            """,
+
+        ["UpsertReminderRowKey"] = """
+            INSERT INTO orleans_reminders (service_id, grain_id, reminder_name, start_time, period_ms, grain_hash, version)
+            VALUES (@ServiceId, @GrainId, @ReminderName, @StartTime, @Period, @GrainHash, 0)
+            ON CONFLICT (service_id, grain_id, reminder_name) DO UPDATE
+            SET start_time = excluded.start_time, period_ms = excluded.period_ms,
+                grain_hash = excluded.grain_hash, version = orleans_reminders.version + 1
+            RETURNING version AS "Version"
+            """,
+
+        // Always one row: the provider reads the first row's only column as the answer.
+        ["DeleteReminderRowKey"] = """
+            WITH deleted AS (
+                DELETE FROM orleans_reminders
+                WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
+                    AND version = @Version
+                RETURNING 1)
+            SELECT count(*) > 0 FROM deleted
+            """,
+
+        ["DeleteReminderRowsKey"] = """
+            DELETE FROM orleans_reminders WHERE service_id = @ServiceId
+            """,
+    };
+}
