@@ -10,9 +10,10 @@ namespace Vigil.Orleans.Client.Internal;
 /// <summary>
 /// One watch of an Orleans client: the observer its watcher grain attaches (its batches come
 /// through the process's <see cref="WatchInbox"/>), a bounded buffer, and the position
-/// (<c>last</c>, the revision up to which it has every event). Each batch is checked against the position: a repeat is dropped, a gap makes it attach again
-/// from <c>last + 1</c>. Every <c>renewInterval</c> it asks the grain whether it is still
-/// being fed, and attaches again if not (parked, re-activated elsewhere, gateway lost).
+/// (<c>last</c>, the revision up to which it has every event). Each batch is checked against
+/// the position: a repeat is dropped, a gap makes it attach again from <c>last + 1</c>. Every
+/// <c>renewInterval</c> it asks the grain whether it is still being fed, and attaches again
+/// if not (parked, re-activated elsewhere, gateway lost).
 /// A durable subscription that another consumer opened ends this watch with
 /// <see cref="SubscriptionTakenOverException"/>: told by the grain, or refused at a renewal
 /// or an acknowledgement.
