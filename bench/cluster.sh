@@ -102,7 +102,7 @@ if [ "$orleans_idle" -gt 0 ]; then
   start_cluster orleans
   dotnet bench/Vigil.OrleansBench/bin/Release/net10.0/Vigil.OrleansBench.dll \
     "${gateway_port[1]},${gateway_port[2]},${gateway_port[3]}" "http://127.0.0.1:${client_port[1]}" \
-    "${silo_pid[1]},${silo_pid[2]},${silo_pid[3]}" 100 200 "$orleans_idle" 2>/dev/null | grep -Ev '^(warn|info|      )'
+    "${silo_pid[1]},${silo_pid[2]},${silo_pid[3]}" 100 200 "$orleans_idle" 0 2>/dev/null | grep -Ev '^(warn|info|      )'
   stop_cluster
 fi
 
