@@ -35,55 +35,15 @@ internal static class PostgresReminderSql
         CREATE INDEX IF NOT EXISTS orleans_reminders_by_hash ON orleans_reminders (service_id, grain_hash);
         """;
 
-    private const string Columns = """
-        SELECT grain_id AS "GrainId", reminder_name AS "ReminderName", start_time AS "StartTime",
-            period_ms AS "Period", version AS "Version"
-        FROM orleans_reminders
-        """;
-
-    public static IReadOnlyDictionary<string, string> Queries { get; } = new Dictionary<string, string>
-    {
-        ["ReadReminderRowsKey"] = $"""
-            {Columns}
-            WHERE service_id = @ServiceId AND grain_id = @GrainId
-            """,
-
-        ["ReadReminderRowKey"] = $"""
-            {Columns}
-            WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
-            """,
-
-        ["ReadRangeRows1Key"] = $"""
-            {Columns}
-            WHERE service_id = @ServiceId AND grain_hash > @BeginHash AND grain_hash <= @EndHash
-            """,
-
-        ["ReadRangeRows2Key"] = $"""
-            {Columns}
-            WHERE service_id = @ServiceId AND (grain_hash > @BeginHash OR grain_hash <= @EndHash)
-            """,
-
-        ["UpsertReminderRowKey"] = """
-            INSERT INTO orleans_reminders (service_id, grain_id, reminder_name, start_time, period_ms, grain_hash, version)
-            VALUES (@ServiceId, @GrainId, @ReminderName, @StartTime, @Period, @GrainHash, 0)
-            ON CONFLICT (service_id, grain_id, reminder_name) DO UPDATE
-            SET start_time = excluded.start_time, period_ms = excluded.period_ms,
-                grain_hash = excluded.grain_hash, version = orleans_reminders.version + 1
-            RETURNING version AS "Version"
-            """,
-
+    public static IReadOnlyDictionary<string, string> Queries { get; } = ReminderQueries.Build(
+        name => $"\"{name}\"",
         // Always one row: the provider reads the first row's only column as the answer.
-        ["DeleteReminderRowKey"] = """
-            WITH deleted AS (
-                DELETE FROM orleans_reminders
-                WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
-                    AND version = @Version
-                RETURNING 1)
-            SELECT count(*) > 0 FROM deleted
-            """,
-
-        ["DeleteReminderRowsKey"] = """
-            DELETE FROM orleans_reminders WHERE service_id = @ServiceId
-            """,
-    };
+        """
+        WITH deleted AS (
+            DELETE FROM orleans_reminders
+            WHERE service_id = @ServiceId AND grain_id = @GrainId AND reminder_name = @ReminderName
+                AND version = @Version
+            RETURNING 1)
+        SELECT count(*) > 0 FROM deleted
+        """);
 }
