@@ -45,10 +45,11 @@ public sealed class WatchOptions
     /// Makes the watch a durable subscription with this id (Orleans client only): the cluster
     /// keeps its position, and opening the same id again, from this process or another,
     /// continues right after the last update the consumer took. An update counts as taken
-    /// when the consumer asks for the next one or ends the enumeration; an update being
-    /// handled when the consumer's process dies comes again. The key range and filters are
-    /// those of the first opening; <see cref="IVigilClient.DeleteSubscriptionAsync"/> ends it.
-    /// Default null: the watch lives as long as its enumeration.
+    /// when the consumer asks for the next one or ends the enumeration, unless it was left
+    /// untaken (<see cref="WatchUpdate.LeaveUntaken"/>); an update being handled when the
+    /// consumer's process dies comes again. The key range and filters are those of the first
+    /// opening; <see cref="IVigilClient.DeleteSubscriptionAsync"/> ends it. Default null: the
+    /// watch lives as long as its enumeration.
     /// </summary>
     /// <remarks>etcd gRPC has no durable subscriptions: <see cref="VigilClient"/> throws <see cref="NotSupportedException"/>.</remarks>
     public string? SubscriptionId { get; init; }

@@ -37,7 +37,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     private WatchRoute? _route;
     private Task _renewing = Task.CompletedTask;
     private long _last;
-    private long _offered;
+    private WatchUpdate? _offered;
+    private long _taken;
     private long _acknowledged;
     private volatile bool _refused;
     private SubscriptionTakenOverException? _takenOver;
@@ -65,7 +66,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         _route = _inbox.Add(this);
         var attachment = await AttachAsync(0, cancellationToken).ConfigureAwait(false);
         Volatile.Write(ref _last, attachment.After);
-        _acknowledged = attachment.After;
+        _taken = _acknowledged = attachment.After;
         _renewing = Task.Run(() => RenewAsync(_stopping.Token), CancellationToken.None);
         return new WatchUpdate(attachment.Revision, [], isProgressNotify: false, isCreated: true);
     }
@@ -102,7 +103,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             {
                 if (!ready.IsCreated)
                 {
-                    _offered = ready.Revision;
+                    _offered = ready;
                 }
 
                 return ready;
@@ -138,7 +139,11 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
     }
 
     /// <summary>The consumer asked for the next update: the last one is taken (persisted for a durable subscription).</summary>
-    public Task TakenAsync(CancellationToken cancellationToken) => AcknowledgeAsync(cancellationToken);
+    public Task TakenAsync(CancellationToken cancellationToken)
+    {
+        TakeOffered();
+        return AcknowledgeAsync(cancellationToken);
+    }
 
     public Task RequestProgressAsync(CancellationToken cancellationToken) =>
         _grain.RequestProgressAsync().WaitAsync(cancellationToken);
@@ -158,13 +163,20 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             return;
         }
 
-        // Ending the enumeration takes the update it had; then the grain lets go. Once taken
-        // over, neither: the position is the newer consumer's, and the grain feeds that one.
+        // Ending the enumeration takes the update it had, unless the consumer left it untaken
+        // (it could not handle it, so the next consumer must get it); then the grain lets go.
+        // Once taken over, neither: the position is the newer consumer's, and the grain feeds
+        // that one.
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         try
         {
             if (Volatile.Read(ref _takenOver) is null)
             {
+                if (_offered is not { IsLeftUntaken: true })
+                {
+                    TakeOffered();
+                }
+
                 await AcknowledgeAsync(limit.Token).ConfigureAwait(false);
                 await _grain.DetachAsync(_reference).WaitAsync(limit.Token).ConfigureAwait(false);
             }
@@ -228,9 +240,18 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         }
     }
 
+    /// <summary>The update the consumer holds is taken: the position moves to its revision once acknowledged.</summary>
+    private void TakeOffered()
+    {
+        if (_offered is { } offered && offered.Revision > _taken)
+        {
+            _taken = offered.Revision;
+        }
+    }
+
     private async Task AcknowledgeAsync(CancellationToken cancellationToken)
     {
-        if (!_spec.Durable || _offered <= _acknowledged)
+        if (!_spec.Durable || _taken <= _acknowledged)
         {
             return;
         }
@@ -241,8 +262,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         {
             try
             {
-                await _grain.AcknowledgeAsync(Reference, _offered).WaitAsync(cancellationToken).ConfigureAwait(false);
-                _acknowledged = _offered;
+                await _grain.AcknowledgeAsync(Reference, _taken).WaitAsync(cancellationToken).ConfigureAwait(false);
+                _acknowledged = _taken;
                 return;
             }
             catch (EtcdError error) when (SubscriptionTakenOver.Is(error))

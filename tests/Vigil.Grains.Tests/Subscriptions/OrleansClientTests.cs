@@ -150,6 +150,40 @@ public sealed class OrleansClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_update_left_untaken_comes_again_to_the_next_consumer_of_the_subscription()
+    {
+        var options = new WatchOptions { SubscriptionId = "untaken", CreatedNotify = true };
+        var subscription = Cluster.Grains.GetGrain<IWatcherGrain>("untaken");
+        long handled;
+        long failed;
+        await using (var first = new UpdateReader(Client.WatchPrefixAsync("/u/", options)))
+        {
+            Assert.True((await first.NextAsync()).IsCreated);
+            handled = (await Client.PutAsync("/u/1", "v")).Revision;
+            Assert.Equal(handled, Assert.Single((await first.NextAsync()).Events).Revision);
+            failed = (await Client.PutAsync("/u/2", "v")).Revision;
+            var update = await first.NextAsync();
+            Assert.Equal(failed, Assert.Single(update.Events).Revision);
+
+            // The consumer could not handle it and stops: ending the enumeration leaves it.
+            update.LeaveUntaken();
+        }
+
+        var position = (await subscription.GetStatusAsync()).Acknowledged;
+        Assert.InRange(position, handled, failed - 1);
+
+        // The next consumer gets it first; one that ends as usual takes what it holds.
+        var later = (await Client.PutAsync("/u/3", "v")).Revision;
+        await using (var second = new UpdateReader(new OrleansVigilClient(Cluster.Cluster.Client).WatchPrefixAsync("/u/", options)))
+        {
+            Assert.True((await second.NextAsync()).IsCreated);
+            Assert.Equal([failed, later], (await second.EventsAsync(2)).Select(e => e.Revision));
+        }
+
+        Assert.True((await subscription.GetStatusAsync()).Acknowledged >= later);
+    }
+
+    [Fact]
     public async Task A_consumer_that_never_reads_parks_its_subscription_and_the_others_are_unaffected()
     {
         var slowClient = new OrleansVigilClient(Cluster.Cluster.Client) { WatchBufferBatches = 2 };
