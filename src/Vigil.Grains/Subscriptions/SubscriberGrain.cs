@@ -22,7 +22,8 @@ namespace Vigil.Grains.Subscriptions;
 /// persisting what the update means before returning: the next update is asked for, which
 /// takes this one, only after it returns. An update the grain was handling when its silo
 /// died comes again, so the grain must recognise what it has already handled (the revision
-/// of the last update it recorded does).
+/// of the last update it recorded does); so does one it was still failing to handle when
+/// the activation ended.
 /// </para>
 /// <para>
 /// Call <see cref="StartFollowingAsync"/> once the state says what to follow, and
@@ -86,8 +87,11 @@ public abstract partial class SubscriberGrain : Grain, IRemindable
     /// <summary>
     /// Handles one update, in the grain's context. It runs to its end even while the activation
     /// deactivates. If it throws, it is called again with the same update after a delay, until it
-    /// succeeds; if the activation ends meanwhile (a deactivation, not a crash), that update
-    /// counts as taken, as for any consumer that ends its enumeration.
+    /// succeeds. If the activation ends meanwhile (a deactivation, or
+    /// <see cref="StopFollowingAsync"/>), the update is left untaken
+    /// (<see cref="WatchUpdate.LeaveUntaken"/>): it comes again, first, when the grain opens
+    /// the subscription again, as in the next activation, which the keep-alive reminder or any
+    /// call brings.
     /// </summary>
     protected abstract Task OnUpdateAsync(WatchUpdate update);
 
@@ -115,7 +119,10 @@ public abstract partial class SubscriberGrain : Grain, IRemindable
         return Task.CompletedTask;
     }
 
-    /// <summary>Closes the subscription, which takes the last update handled; its position stays for the next activation.</summary>
+    /// <summary>
+    /// Closes the subscription, which takes the last update handled (not one still failing);
+    /// its position stays for the next activation.
+    /// </summary>
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => StopAsync();
 
     async Task IRemindable.ReceiveReminder(string reminderName, TickStatus status)
@@ -199,6 +206,9 @@ public abstract partial class SubscriberGrain : Grain, IRemindable
                     failures = 0;
                     if (!await HandleAsync(update, stopping))
                     {
+                        // Closing the subscription would take the update; the grain never
+                        // handled it, so the next activation must get it again.
+                        update.LeaveUntaken();
                         return;
                     }
                 }

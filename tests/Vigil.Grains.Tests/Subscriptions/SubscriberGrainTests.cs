@@ -9,7 +9,8 @@ namespace Vigil.Grains.Tests.Subscriptions;
 /// <summary>
 /// <see cref="Grains.Subscriptions.SubscriberGrain"/> in one silo (SQLite, reminders every
 /// second): a deactivated subscriber grain comes back by itself and continues after the last
-/// update it took; a grain that stops following lets its keep-alive go.
+/// update it took, and gets again an update it failed to handle until it was deactivated; a
+/// grain that stops following lets its keep-alive go.
 /// </summary>
 public sealed class SubscriberGrainTests : IAsyncLifetime
 {
@@ -58,6 +59,36 @@ public sealed class SubscriberGrainTests : IAsyncLifetime
         await WaitForAcknowledgedAsync(subscription, puts[^1]);
         Assert.Equal(2, FollowerGrain.Activations("a"));
         Assert.Equal(puts, await follower.SeenAsync());
+    }
+
+    [Fact]
+    public async Task An_update_the_grain_failed_to_handle_until_it_was_deactivated_comes_again_to_its_next_activation()
+    {
+        var client = new OrleansVigilClient(Cluster.Cluster.Client);
+        var start = (await client.PutAsync("/h/0", "v")).Revision;
+        var follower = Cluster.Grains.GetGrain<IFlakyFollowerGrain>("c");
+        var subscription = Cluster.Grains.GetGrain<IWatcherGrain>("flaky/c");
+        await follower.StartAsync("/h/", start);
+        var puts = new List<long> { start, (await client.PutAsync("/h/1", "v")).Revision };
+        await WaitForAcknowledgedAsync(subscription, puts[^1]);
+
+        // This activation fails the next update, retrying it, until it is deactivated.
+        await follower.FailAfterAsync(puts[^1]);
+        var failing = (await client.PutAsync("/h/2", "v")).Revision;
+        puts.Add(failing);
+        await WaitUntilAsync(async () => await follower.FailuresAsync() >= 2, "the follower did not retry the update");
+        Assert.True((await subscription.GetStatusAsync()).Acknowledged < failing);
+        await follower.DeactivateAsync();
+
+        // Its keep-alive brings it back; the update it never handled comes first, then the rest.
+        for (var i = 3; i <= 4; i++)
+        {
+            puts.Add((await client.PutAsync("/h/" + i, "v")).Revision);
+        }
+
+        await WaitForAcknowledgedAsync(subscription, puts[^1]);
+        Assert.Equal(2, FlakyFollowerGrain.Activations("c"));
+        Assert.Equal(puts, await follower.HandledAsync());
     }
 
     [Fact]
