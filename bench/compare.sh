@@ -13,6 +13,9 @@
 # directory printed at the start; one summary line per run goes to stdout:
 #   round target load1 cpu_s <lines of CMD's output matching --grep>
 # Defaults: 3 rounds, targets vigil (this tree's Release build) and etcd.
+# Give a .NET server a long warm-up (about 150,000 requests): until then its tier-1 JIT is
+# still recompiling hot methods and takes up to a third of the server's CPU (bench/README.md,
+# "Warm servers").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
