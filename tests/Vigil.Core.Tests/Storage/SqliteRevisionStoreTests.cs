@@ -77,6 +77,38 @@ public sealed class SqliteRevisionStoreTests : RevisionStoreContract
         Assert.Equal(2, later.Revision);
     }
 
+    [Fact]
+    public async Task TheWriterCopiesItsLogIntoTheFileEveryCheckpointPages()
+    {
+        // The same 150 commits of an 8 KiB value (several log pages each) on two files: with
+        // a checkpoint every 20 pages the log is reused from its start again and again; with
+        // the default it keeps growing, every commit's pages still in it.
+        var often = await WriteLogAsync("often.db", checkpointPages: 20);
+        var rarely = await WriteLogAsync("rarely.db", checkpointPages: new SqliteStoreOptions().CheckpointPages);
+
+        Assert.True(often < 512 * 1024, $"log of {often} bytes with a checkpoint every 20 pages");
+        Assert.True(rarely > 150 * 8 * 1024, $"log of {rarely} bytes with the default checkpoint, smaller than the values written");
+    }
+
+    private async Task<long> WriteLogAsync(string file, int checkpointPages)
+    {
+        var path = Path.Combine(_directory, file);
+        await using (var store = new SqliteRevisionStore(new SqliteStoreOptions { Path = path, CheckpointPages = checkpointPages }, NullLogger.Instance))
+        {
+            await store.InitializeAsync(Ct);
+            var value = new string('v', 8 * 1024);
+            for (var i = 0; i < 150; i++)
+            {
+                await using var write = await store.BeginWriteAsync(Ct);
+                var revision = write.Revision + 1;
+                await write.AppendAsync(revision, [Put(revision, "key" + i, value, create: revision)], Ct);
+                await write.CommitAsync(revision, Ct);
+            }
+
+            return new FileInfo(path + "-wal").Length;
+        }
+    }
+
     private object? QueryFile(string sql)
     {
         using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Vigil.Core.Storage.Sql;
@@ -38,6 +39,8 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         ArgumentNullException.ThrowIfNull(logger);
         ArgumentException.ThrowIfNullOrWhiteSpace(options.Path);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PurgeChunkRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.WriterCacheSize, 1024);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointPages);
         _options = options;
         _logger = logger;
         Path = System.IO.Path.GetFullPath(options.Path);
@@ -389,7 +392,21 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         if (_writer is null)
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            _writer = SqliteSession.Open(_connectionString, _options.BusyTimeout);
+            var writer = SqliteSession.Open(_connectionString, _options.BusyTimeout);
+            try
+            {
+                // A negative cache_size counts KiB, not pages.
+                writer.ExecuteOnce(string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"PRAGMA cache_size = {-Math.Max(1, _options.WriterCacheSize / 1024)}; PRAGMA wal_autocheckpoint = {_options.CheckpointPages};"));
+            }
+            catch
+            {
+                writer.Dispose();
+                throw;
+            }
+
+            _writer = writer;
         }
 
         return _writer;

@@ -21,4 +21,20 @@ public sealed class SqliteStoreOptions
 
     /// <summary>Read connections kept open between snapshots and history reads. Default 8.</summary>
     public int MaxIdleReaders { get; set; } = 8;
+
+    /// <summary>
+    /// The page cache of the writer connection, in bytes. Each write changes the key's row and
+    /// its entry in the history's key index, pages spread over the whole file; once they no
+    /// longer fit in the cache, every write reads them back from the file first. Default
+    /// 64 MiB (SQLite's own default is 2 MiB); the read connections keep SQLite's default.
+    /// </summary>
+    public long WriterCacheSize { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>
+    /// Pages of write-ahead log after which a commit copies the log into the database file
+    /// (SQLite's <c>wal_autocheckpoint</c>). A page written many times between two
+    /// checkpoints is copied once, so a longer log means fewer copies. Default 10,000 pages
+    /// (about 40 MiB of log; SQLite's own default is 1,000).
+    /// </summary>
+    public int CheckpointPages { get; set; } = 10_000;
 }
