@@ -4,13 +4,11 @@ namespace Vigil.GrainInterfaces.Watch;
 /// One consumer of a subscription: an observer in an Orleans client, or in a silo for a grain
 /// that subscribes. It is what a watcher grain attaches, renews and detaches; the batches
 /// themselves go to its process's <see cref="IWatchInbox"/>, which every subscription of
-/// that process shares (<see cref="GetRouteAsync"/>).
+/// that process shares (the <see cref="WatchRoute"/> it attaches with,
+/// <see cref="IWatcherGrain.AttachAsync"/>).
 /// </summary>
 public interface IWatchSubscriber : IGrainObserver
 {
-    /// <summary>Where this subscriber's batches are to be sent: its process's inbox, and its key there.</summary>
-    Task<WatchRoute> GetRouteAsync();
-
     /// <summary>
     /// Another consumer opened durable subscription <paramref name="subscriptionId"/>: nothing
     /// more comes to this subscriber, and the grain refuses its acknowledgements and attaches

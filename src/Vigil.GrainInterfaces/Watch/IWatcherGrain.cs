@@ -21,6 +21,10 @@ public interface IWatcherGrain : IGrainWithStringKey
     /// <paramref name="resumeFrom"/>; 0 means "where the subscription is": a durable
     /// subscription's last taken revision + 1, else <see cref="WatchSpec.StartRevision"/>, or
     /// the revision after the store's current one. A subscriber attached earlier is dropped.
+    /// The batches go by <paramref name="route"/>, the subscriber's process's inbox and its
+    /// key there: the subscriber names it in every attach (it knows it before attaching), so
+    /// the grain never has to ask, not even after a re-activation on another silo, where the
+    /// subscriber's next renewal attaches again.
     /// </summary>
     /// <remarks>
     /// A durable subscription has one consumer, kept with its position. An attach from 0 is a
@@ -30,7 +34,7 @@ public interface IWatcherGrain : IGrainWithStringKey
     /// refused once another consumer has opened the subscription.
     /// </remarks>
     /// <exception cref="EtcdError">InvalidArgument when a durable subscription of this id exists with another key range or filters; <see cref="SubscriptionTakenOver"/> when another consumer opened it since.</exception>
-    Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken = default);
+    Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, WatchRoute route, long resumeFrom, CancellationToken cancellationToken = default);
 
     /// <summary>True while <paramref name="subscriber"/> is the one being fed; false tells it to attach again.</summary>
     Task<bool> RenewAsync(IWatchSubscriber subscriber);

@@ -47,11 +47,11 @@ internal sealed partial class WatcherGrain(
     private bool _parked;
     private long _delivered;
 
-    public async Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken)
+    public async Task<WatchAttachment> AttachAsync(WatchSpec spec, IWatchSubscriber subscriber, WatchRoute route, long resumeFrom, CancellationToken cancellationToken)
     {
         try
         {
-            return await AttachCoreAsync(spec, subscriber, resumeFrom, cancellationToken);
+            return await AttachCoreAsync(spec, subscriber, route, resumeFrom, cancellationToken);
         }
         catch (RpcException error)
         {
@@ -60,10 +60,11 @@ internal sealed partial class WatcherGrain(
         }
     }
 
-    private async Task<WatchAttachment> AttachCoreAsync(WatchSpec spec, IWatchSubscriber subscriber, long resumeFrom, CancellationToken cancellationToken)
+    private async Task<WatchAttachment> AttachCoreAsync(WatchSpec spec, IWatchSubscriber subscriber, WatchRoute route, long resumeFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(subscriber);
+        ArgumentNullException.ThrowIfNull(route);
         if (resumeFrom < 0 || spec.StartRevision < 0)
         {
             throw new EtcdError(StatusCode.OutOfRange, Protocol.Errors.EtcdErrors.CompactedMessage);
@@ -150,7 +151,7 @@ internal sealed partial class WatcherGrain(
         }
 
         stream.Create(create);
-        var delivery = new Delivery(stream, subscriber, start - 1);
+        var delivery = new Delivery(stream, subscriber, route, start - 1);
         _delivery = delivery;
         delivery.Pump = PumpAsync(delivery);
         LogAttached(this.GetPrimaryKeyString(), start);
@@ -315,10 +316,7 @@ internal sealed partial class WatcherGrain(
     private async Task PumpAsync(Delivery delivery)
     {
         var id = this.GetPrimaryKeyString();
-        var route = await RouteAsync(delivery, id);
-        var outcome = route is null
-            ? FeedOutcome.Parked
-            : await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(route, id, delivery);
+        var outcome = await ServiceProvider.GetRequiredService<WatchOutbox>().FeedAsync(delivery.Route, id, delivery);
         if (_delivery != delivery)
         {
             return;
@@ -334,40 +332,22 @@ internal sealed partial class WatcherGrain(
         Stop();
     }
 
-    /// <summary>Where the subscriber's batches go; null when it does not answer (it is gone) or the delivery stopped.</summary>
-    private async Task<WatchRoute?> RouteAsync(Delivery delivery, string id)
-    {
-        try
-        {
-            return await delivery.Subscriber.GetRouteAsync().WaitAsync(WatchOutbox.CallTimeout, delivery.Stopping);
-        }
-        catch (Exception error)
-        {
-            if (!delivery.Stopping.IsCancellationRequested)
-            {
-                LogPushFailed(id, error.Message);
-            }
-
-            return null;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {Id} attached from revision {Start}")]
     private partial void LogAttached(string id, long start);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Subscription {Id} parked after revision {After}")]
     private partial void LogParked(string id, long after);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "A push of subscription {Id} failed: {Reason}")]
-    private partial void LogPushFailed(string id, string reason);
-
     [LoggerMessage(Level = LogLevel.Debug, Message = "The consumer that subscription {Id} was taken from was not told: {Reason}")]
     private partial void LogTakeoverNoticeFailed(string id, string reason);
 
     /// <summary>One attached subscriber and its feed; a new attach replaces it whole.</summary>
-    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, long after) : SubscriberFeed(stream, after)
+    private sealed class Delivery(WatchStream stream, IWatchSubscriber subscriber, WatchRoute route, long after) : SubscriberFeed(stream, after)
     {
         public IWatchSubscriber Subscriber { get; } = subscriber;
+
+        /// <summary>Where its batches go, as the subscriber named it when it attached.</summary>
+        public WatchRoute Route { get; } = route;
 
         public Task Pump { get; set; } = Task.CompletedTask;
     }

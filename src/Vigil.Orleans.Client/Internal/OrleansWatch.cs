@@ -57,6 +57,8 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
 
     private IWatchSubscriber Reference => _reference ?? throw new InvalidOperationException("The watch has not started.");
 
+    private WatchRoute Route => _route ?? throw new InvalidOperationException("The watch has not started.");
+
     /// <summary>Attaches the first time; the answer is the created notification.</summary>
     public async Task<WatchUpdate> StartAsync(CancellationToken cancellationToken)
     {
@@ -70,9 +72,6 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
         _renewing = Task.Run(() => RenewAsync(_stopping.Token), CancellationToken.None);
         return new WatchUpdate(attachment.Revision, [], isProgressNotify: false, isCreated: true);
     }
-
-    public Task<WatchRoute> GetRouteAsync() =>
-        Task.FromResult(_route ?? throw new InvalidOperationException("The watch has not started."));
 
     /// <summary>Buffers the next batch from the inbox; false when the buffer is full.</summary>
     public bool Offer(WatchBatch batch)
@@ -286,7 +285,7 @@ internal sealed class OrleansWatch : IWatchSubscriber, IAsyncDisposable
             {
                 try
                 {
-                    return await _grain.AttachAsync(_spec, Reference, resumeFrom, cancellationToken).ConfigureAwait(false);
+                    return await _grain.AttachAsync(_spec, Reference, Route, resumeFrom, cancellationToken).ConfigureAwait(false);
                 }
                 catch (EtcdError error) when (SubscriptionTakenOver.Is(error))
                 {

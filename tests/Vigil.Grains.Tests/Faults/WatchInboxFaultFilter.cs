@@ -5,7 +5,7 @@ namespace Vigil.Grains.Tests.Faults;
 
 /// <summary>
 /// Counts, and on demand breaks, the silos' calls to watch inboxes: a share of them answered
-/// as taken without being delivered, failed, or delivered twice.
+/// as taken without being delivered, failed, or delivered twice; counts those that time out.
 /// </summary>
 internal sealed class WatchInboxFaultFilter : IOutgoingGrainCallFilter
 {
@@ -17,6 +17,7 @@ internal sealed class WatchInboxFaultFilter : IOutgoingGrainCallFilter
     private static int _dropped;
     private static int _failed;
     private static int _duplicated;
+    private static int _timedOut;
 
     public static int Calls => Volatile.Read(ref _calls);
 
@@ -24,6 +25,9 @@ internal sealed class WatchInboxFaultFilter : IOutgoingGrainCallFilter
 
     public static (int Dropped, int Failed, int Duplicated) Faults =>
         (Volatile.Read(ref _dropped), Volatile.Read(ref _failed), Volatile.Read(ref _duplicated));
+
+    /// <summary>Calls that ended by their response timeout: the inbox never answered them.</summary>
+    public static int TimedOut => Volatile.Read(ref _timedOut);
 
     public static void Set(int dropPercent, int failPercent, int duplicatePercent)
     {
@@ -40,6 +44,7 @@ internal sealed class WatchInboxFaultFilter : IOutgoingGrainCallFilter
         Volatile.Write(ref _dropped, 0);
         Volatile.Write(ref _failed, 0);
         Volatile.Write(ref _duplicated, 0);
+        Volatile.Write(ref _timedOut, 0);
     }
 
     public async Task Invoke(IOutgoingGrainCallContext context)
@@ -71,7 +76,16 @@ internal sealed class WatchInboxFaultFilter : IOutgoingGrainCallFilter
             throw new InvalidOperationException("injected: the call to the watch inbox failed");
         }
 
-        await context.Invoke();
+        try
+        {
+            await context.Invoke();
+        }
+        catch (TimeoutException)
+        {
+            Interlocked.Increment(ref _timedOut);
+            throw;
+        }
+
         if (roll < duplicate)
         {
             Interlocked.Increment(ref _duplicated);

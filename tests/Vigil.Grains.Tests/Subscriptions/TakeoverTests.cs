@@ -122,16 +122,16 @@ public sealed class TakeoverTests : IAsyncLifetime
         var olderReference = Cluster.Cluster.Client.CreateObjectReference<IWatchSubscriber>(older);
         var newerReference = Cluster.Cluster.Client.CreateObjectReference<IWatchSubscriber>(newer);
 
-        var attached = await grain.AttachAsync(spec, olderReference, 0);
+        var attached = await grain.AttachAsync(spec, olderReference, older.Route, 0);
         await grain.AcknowledgeAsync(olderReference, attached.After);
         Assert.True(await grain.RenewAsync(olderReference));
 
-        await grain.AttachAsync(spec, newerReference, 0);
+        await grain.AttachAsync(spec, newerReference, newer.Route, 0);
         await older.TakenOver.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.False(await grain.RenewAsync(olderReference));
         var acknowledge = await Assert.ThrowsAsync<EtcdError>(() => grain.AcknowledgeAsync(olderReference, attached.After + 1));
         Assert.True(SubscriptionTakenOver.Is(acknowledge));
-        var resume = await Assert.ThrowsAsync<EtcdError>(() => grain.AttachAsync(spec, olderReference, attached.After + 1));
+        var resume = await Assert.ThrowsAsync<EtcdError>(() => grain.AttachAsync(spec, olderReference, older.Route, attached.After + 1));
         Assert.True(SubscriptionTakenOver.Is(resume));
 
         // The newer consumer is untouched by all of it, and a consumer opening anew wins again.
@@ -139,7 +139,7 @@ public sealed class TakeoverTests : IAsyncLifetime
         await grain.AcknowledgeAsync(newerReference, attached.After + 1);
         Assert.Equal(attached.After + 1, (await grain.GetStatusAsync()).Acknowledged);
         Assert.False(newer.TakenOver.Task.IsCompleted);
-        await grain.AttachAsync(spec, olderReference, 0);
+        await grain.AttachAsync(spec, olderReference, older.Route, 0);
         await newer.TakenOver.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.True(await grain.RenewAsync(olderReference));
         GC.KeepAlive(sink);
@@ -149,7 +149,7 @@ public sealed class TakeoverTests : IAsyncLifetime
     {
         public TaskCompletionSource TakenOver { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<WatchRoute> GetRouteAsync() => Task.FromResult(route);
+        public WatchRoute Route { get; } = route;
 
         public Task OnTakenOverAsync(string subscriptionId)
         {

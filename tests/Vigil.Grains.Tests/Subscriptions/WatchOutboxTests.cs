@@ -1,9 +1,14 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Vigil.Client;
 using Vigil.Grains.Tests.Faults;
 using Vigil.Grains.Tests.Harness;
 using Vigil.Orleans.Client;
 using Vigil.Protocol.Mvccpb;
+using Xunit.Abstractions;
 
 namespace Vigil.Grains.Tests.Subscriptions;
 
@@ -11,10 +16,12 @@ namespace Vigil.Grains.Tests.Subscriptions;
 /// A silo sends the batches of all subscriptions of one client process together, one call
 /// outstanding to the process's inbox (WatchOutbox): many subscriptions share each call, and
 /// calls that are lost, fail or arrive twice still leave every subscription complete, in
-/// order and without repeats, because each batch names its interval (after, upTo].
+/// order and without repeats, because each batch names its interval (after, upTo]. An
+/// inbox that never answers holds up its own subscriptions until the silo's calls time out,
+/// and nobody else's.
 /// </summary>
 [Collection(WatchInboxFaultCollection.Name)]
-public sealed class WatchOutboxTests : IAsyncLifetime
+public sealed class WatchOutboxTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private VigilTestCluster? _cluster;
 
@@ -23,12 +30,18 @@ public sealed class WatchOutboxTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         WatchInboxFaultFilter.Reset();
-        _cluster = await VigilTestCluster.StartAsync(configure: b => b.AddSiloBuilderConfigurator<Filtered>());
+        WatchInboxHangFilter.Reset();
+        _cluster = await VigilTestCluster.StartAsync(configure: b =>
+        {
+            b.AddSiloBuilderConfigurator<Filtered>();
+            b.AddClientBuilderConfigurator<ClientFiltered>();
+        });
     }
 
     public async Task DisposeAsync()
     {
         WatchInboxFaultFilter.Reset();
+        WatchInboxHangFilter.Reset();
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
@@ -118,6 +131,115 @@ public sealed class WatchOutboxTests : IAsyncLifetime
         await client.DeleteSubscriptionAsync("faults-durable");
     }
 
+    /// <summary>
+    /// The client process stops answering its inbox (its calls are held unanswered) while
+    /// writes go on: the silo's calls to it end only by their 10 s response timeout, which
+    /// parks the subscriptions in them; meanwhile the subscriptions of another process (the
+    /// silo's own inbox) get every write at once. Then the held calls are delivered late, or
+    /// never, and each subscription of the hung process still ends with every event once, in
+    /// order: repeats dropped, the rest read from history when it attaches again.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task An_inbox_that_never_answers_holds_up_only_its_own_subscriptions_and_they_recover_every_event_once(bool deliverLate)
+    {
+        var unobserved = new ConcurrentQueue<Exception>();
+        void Record(object? sender, UnobservedTaskExceptionEventArgs e) => unobserved.Enqueue(e.Exception);
+        TaskScheduler.UnobservedTaskException += Record;
+        try
+        {
+            var hung = new OrleansVigilClient(Cluster.Cluster.Client) { RenewInterval = TimeSpan.FromMilliseconds(300) };
+            var siloGrains = ((InProcessSiloHandle)Cluster.Cluster.Silos[0]).SiloHost.Services.GetRequiredService<IGrainFactory>();
+            var other = new OrleansVigilClient(siloGrains) { RenewInterval = TimeSpan.FromMilliseconds(300) };
+            var start = (await hung.PutAsync("/h/0", "0")).Revision + 1;
+            var durable = "hang-durable-" + deliverLate;
+            var hungWatches = new List<Collector>
+            {
+                new(hung.WatchPrefixAsync("/h/", new WatchOptions { StartRevision = start }), _ => true),
+                new(hung.WatchPrefixAsync("/h/", new WatchOptions { StartRevision = start, PrevKv = true }), _ => true),
+                new(hung.WatchPrefixAsync("/h/", new WatchOptions { StartRevision = start, SubscriptionId = durable }), _ => true),
+                new(hung.WatchAsync("/h/a", new WatchOptions { StartRevision = start }), change => change.Kv.Key.ToStringUtf8() == "/h/a"),
+                new(hung.WatchAsync("/h/b", new WatchOptions { StartRevision = start }), change => change.Kv.Key.ToStringUtf8() == "/h/b"),
+            };
+            var otherWatches = new List<Collector>
+            {
+                new(other.WatchPrefixAsync("/h/", new WatchOptions { StartRevision = start }), _ => true),
+                new(other.WatchAsync("/h/a", new WatchOptions { StartRevision = start }), change => change.Kv.Key.ToStringUtf8() == "/h/a"),
+            };
+
+            // Both processes take what comes before the hang.
+            long revision = 0;
+            for (var i = 0; i < 5; i++)
+            {
+                revision = (await hung.PutAsync(i % 2 == 0 ? "/h/a" : "/h/b", "before-" + i)).Revision;
+            }
+
+            foreach (var watch in hungWatches.Concat(otherWatches).Where(w => w.Wants("/h/a")))
+            {
+                Assert.True(await watch.WaitForRevisionAsync(revision, TimeSpan.FromSeconds(10)), "before the hang");
+            }
+
+            var beforeHang = revision;
+            var timedOut = WatchInboxFaultFilter.TimedOut;
+            WatchInboxHangFilter.Hang();
+            var hanging = Stopwatch.StartNew();
+            var slowest = TimeSpan.Zero;
+            for (var i = 0; i < 10; i++)
+            {
+                revision = (await hung.PutAsync(i % 2 == 0 ? "/h/a" : "/h/b", "during-" + i)).Revision;
+                var sent = Stopwatch.StartNew();
+                foreach (var watch in otherWatches.Where(w => w.Wants(i % 2 == 0 ? "/h/a" : "/h/b")))
+                {
+                    Assert.True(await watch.WaitForRevisionAsync(revision, TimeSpan.FromSeconds(5)), $"the other process got revision {revision}");
+                }
+
+                slowest = sent.Elapsed > slowest ? sent.Elapsed : slowest;
+                await Task.Delay(50);
+            }
+
+            // All of that while the hung process's calls were out and unanswered.
+            Assert.True(WatchInboxHangFilter.Held > 0, "no call reached the hung inbox");
+            Assert.Equal(timedOut, WatchInboxFaultFilter.TimedOut);
+            Assert.All(hungWatches, watch => Assert.True(watch.LastRevision <= beforeHang, $"a hung watch got revision {watch.LastRevision}"));
+            output.WriteLine($"other process: slowest write to arrive while the hung call was out {slowest.TotalMilliseconds:F0} ms, {hanging.Elapsed.TotalMilliseconds:F0} ms into the hang");
+
+            // The process stays hung until the silo gives up on its calls.
+            while (WatchInboxFaultFilter.TimedOut == timedOut && hanging.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(WatchInboxFaultFilter.TimedOut > timedOut, $"no call to the hung inbox timed out in {hanging.Elapsed}");
+            output.WriteLine($"the first call to the hung inbox timed out {hanging.Elapsed.TotalSeconds:F1} s into the hang ({WatchInboxHangFilter.Held} held)");
+            WatchInboxHangFilter.Answer(deliverLate);
+            for (var i = 0; i < 5; i++)
+            {
+                await hung.PutAsync(i % 2 == 0 ? "/h/a" : "/h/b", "after-" + i);
+            }
+
+            var history = await HistoryAsync(start);
+            var recovering = Stopwatch.StartNew();
+            await Task.WhenAll(hungWatches.Select(w => w.WaitForAsync(history, hung)).Concat(otherWatches.Select(w => w.WaitForAsync(history, other))));
+            output.WriteLine($"every watch complete {recovering.Elapsed.TotalSeconds:F1} s after the inbox answered again");
+            foreach (var watch in hungWatches.Concat(otherWatches))
+            {
+                await watch.DisposeAsync();
+            }
+
+            await hung.DeleteSubscriptionAsync(durable);
+        }
+        finally
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            TaskScheduler.UnobservedTaskException -= Record;
+        }
+
+        // Other tests' leftovers may surface here too: only those through Vigil's code count.
+        Assert.DoesNotContain(unobserved, error => error.ToString().Contains("Vigil.", StringComparison.Ordinal));
+    }
+
     private async Task<List<Event>> HistoryAsync(long start)
     {
         var node = Cluster.Node();
@@ -132,6 +254,7 @@ public sealed class WatchOutboxTests : IAsyncLifetime
         private readonly List<string> _seen = [];
         private readonly Func<Event, bool> _wants;
         private readonly Task _reading;
+        private long _lastRevision;
 
         public Collector(IAsyncEnumerable<WatchUpdate> updates, Func<Event, bool> wants)
         {
@@ -146,12 +269,40 @@ public sealed class WatchOutboxTests : IAsyncLifetime
                         {
                             _seen.AddRange(update.Events.Select(Describe));
                         }
+
+                        if (update.Events.Count > 0)
+                        {
+                            Volatile.Write(ref _lastRevision, update.Events[^1].Revision);
+                        }
                     }
                 }
                 catch (OperationCanceledException)
                 {
                 }
             });
+        }
+
+        /// <summary>The revision of the last event the watch delivered.</summary>
+        public long LastRevision => Volatile.Read(ref _lastRevision);
+
+        /// <summary>Whether the watch wants a put of <paramref name="key"/>.</summary>
+        public bool Wants(string key) => _wants(new Event { Type = Event.Types.EventType.Put, Kv = new Vigil.Protocol.Mvccpb.KeyValue { Key = Google.Protobuf.ByteString.CopyFromUtf8(key) } });
+
+        /// <summary>Waits up to <paramref name="limit"/> for an event at <paramref name="revision"/> or later.</summary>
+        public async Task<bool> WaitForRevisionAsync(long revision, TimeSpan limit)
+        {
+            var waiting = Stopwatch.StartNew();
+            while (LastRevision < revision)
+            {
+                if (waiting.Elapsed > limit)
+                {
+                    return false;
+                }
+
+                await Task.Delay(5);
+            }
+
+            return true;
         }
 
         /// <summary>
@@ -201,6 +352,11 @@ public sealed class WatchOutboxTests : IAsyncLifetime
     private sealed class Filtered : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddOutgoingGrainCallFilter<WatchInboxFaultFilter>();
+    }
+
+    private sealed class ClientFiltered : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) => clientBuilder.AddIncomingGrainCallFilter<WatchInboxHangFilter>();
     }
 }
 
