@@ -26,9 +26,6 @@ namespace Vigil.Grains.Watch;
 /// </remarks>
 internal sealed partial class WatchOutbox(ILogger<WatchOutbox> logger)
 {
-    /// <summary>A call that has not been answered by then fails, and parks every feed in it (IWatchInbox.OnBatchesAsync's response timeout).</summary>
-    internal static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(10);
-
     /// <summary>Most events in one feed's batch; whole revisions are never split.</summary>
     internal const int MaxBatchEvents = 1024;
 

@@ -311,7 +311,7 @@ internal sealed partial class WatcherGrain(
     /// Hands the delivery to this silo's <see cref="WatchOutbox"/>, which drains its hub stream
     /// into batches for the subscriber's inbox, one batch out at a time, until the delivery
     /// stops, its subscription ends, or a batch is refused, fails or is not answered within
-    /// <see cref="WatchOutbox.CallTimeout"/>, which parks the subscription.
+    /// the inbox call's response timeout (<see cref="IWatchInbox"/>), which parks the subscription.
     /// </summary>
     private async Task PumpAsync(Delivery delivery)
     {
