@@ -80,7 +80,9 @@ public sealed class KeptLease : IAsyncDisposable
 
     private async Task KeepAliveAsync(CancellationToken stopping)
     {
-        var interval = TimeSpan.FromSeconds(Math.Max(1.0, Ttl / (double)RoundsPerTtl));
+        // A third of the TTL, as etcd's client renews: with the shortest TTL (2 s) a floor of a
+        // second left a renewal one late answer away from the lease's end.
+        var interval = TimeSpan.FromSeconds(Ttl / (double)RoundsPerTtl);
         var lastRenewed = Stopwatch.GetTimestamp();
         void Renewed()
         {

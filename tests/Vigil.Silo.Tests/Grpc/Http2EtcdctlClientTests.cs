@@ -10,8 +10,13 @@ namespace Vigil.Silo.Tests.Grpc;
 /// <summary>
 /// What the :authority rewriter relies on, checked with the real etcdctl 3.4 (grpc-go) against
 /// a bare HTTP/2 endpoint that holds its SETTINGS back for a second: etcdctl sends no request
-/// before it has the server's SETTINGS, and told that the table size is 0, it opens its
-/// blocks with a size update to 0 and never uses the dynamic table.
+/// before it has the server's SETTINGS, and no block refers to the dynamic table. Told that
+/// the table size is 0, it opens its blocks with a size update to 0 and adds nothing to the
+/// table; only a connection's first block may still be encoded with the default table,
+/// because grpc-go applies the peer's SETTINGS on its writer goroutine while the call that
+/// waited for them already queues its HEADERS (seen once, in a full run of the suite). That
+/// block may add entries, which the next block's size update drops before anything refers
+/// to them, so the stateless rewriter needs no table either way.
 /// </summary>
 public sealed class Http2EtcdctlClientTests
 {
@@ -24,7 +29,7 @@ public sealed class Http2EtcdctlClientTests
         listener.Start();
         var endpoint = "http://" + listener.LocalEndpoint;
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var blocks = new ConcurrentQueue<(byte[] Block, bool BeforeSettings)>();
+        var blocks = new ConcurrentQueue<(byte[] Block, bool BeforeSettings, bool First)>();
         var connections = new List<Task>();
         var etcdctl = new Etcdctl(endpoint, TimeSpan.FromSeconds(20)).RunAsync(["endpoint", "status"], null, stop.Token);
 
@@ -46,11 +51,11 @@ public sealed class Http2EtcdctlClientTests
 
         Assert.NotEmpty(blocks);
         Assert.All(blocks, b => Assert.False(b.BeforeSettings, "a HEADERS frame came before the server's SETTINGS"));
-        Assert.All(blocks, b => AssertNoDynamicTableUse(b.Block));
+        Assert.All(blocks, b => AssertNoDynamicTableUse(b.Block, b.First));
     }
 
     /// <summary>Reads one connection's frames, sends SETTINGS (table size 0) after a delay, and collects its header blocks.</summary>
-    private static async Task ServeAsync(TcpClient tcp, ConcurrentQueue<(byte[], bool)> blocks, CancellationToken cancellationToken)
+    private static async Task ServeAsync(TcpClient tcp, ConcurrentQueue<(byte[], bool, bool)> blocks, CancellationToken cancellationToken)
     {
         using var _ = tcp;
         var stream = tcp.GetStream();
@@ -70,6 +75,7 @@ public sealed class Http2EtcdctlClientTests
             await stream.ReadExactlyAsync(preface, cancellationToken);
             Assert.Equal(Preface, preface);
             var header = new byte[Http2FrameHeader.Length];
+            var first = true;
             while (true)
             {
                 await stream.ReadExactlyAsync(header, cancellationToken);
@@ -81,7 +87,8 @@ public sealed class Http2EtcdctlClientTests
                     // etcdctl's blocks are small: one frame, no padding or priority.
                     Assert.True(frame.Has(Http2FrameFlags.EndHeaders));
                     Assert.False(frame.Has(Http2FrameFlags.Padded | Http2FrameFlags.Priority));
-                    blocks.Enqueue((payload, !settingsSent.Task.IsCompleted));
+                    blocks.Enqueue((payload, !settingsSent.Task.IsCompleted, first));
+                    first = false;
                 }
             }
         }
@@ -93,17 +100,21 @@ public sealed class Http2EtcdctlClientTests
         await sending.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    private static void AssertNoDynamicTableUse(byte[] block)
+    private static void AssertNoDynamicTableUse(byte[] block, bool firstOnConnection)
     {
         const int StaticEntries = 61;
         var position = 0;
         var fieldSeen = false;
-        Assert.Equal(0x20, block[0]); // a size update to 0 comes first
+        if (!firstOnConnection)
+        {
+            Assert.Equal(0x20, block[0]); // a size update to 0 comes first
+        }
+
         while (position < block.Length)
         {
             var first = block[position];
-            Assert.True((first & 0xc0) != 0x40, "a literal with incremental indexing");
-            var prefix = (first & 0x80) != 0 ? 7 : (first & 0xe0) == 0x20 ? 5 : 4;
+            Assert.True(firstOnConnection || (first & 0xc0) != 0x40, "a literal with incremental indexing after the connection's first block");
+            var prefix = (first & 0x80) != 0 ? 7 : (first & 0xc0) == 0x40 ? 6 : (first & 0xe0) == 0x20 ? 5 : 4;
             Assert.True(HpackInteger.TryDecode(block, ref position, prefix, out var index));
             if (prefix == 5)
             {
@@ -114,7 +125,7 @@ public sealed class Http2EtcdctlClientTests
 
             fieldSeen = true;
             Assert.InRange(index, prefix == 7 ? 1 : 0, StaticEntries);
-            if (prefix == 4)
+            if (prefix is 4 or 6)
             {
                 for (var strings = index == 0 ? 2 : 1; strings > 0; strings--)
                 {
