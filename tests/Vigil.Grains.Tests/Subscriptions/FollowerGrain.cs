@@ -11,6 +11,10 @@ public sealed class FollowerGrain(
 {
     private static readonly ConcurrentDictionary<string, int> ActivationCounts = new();
 
+    // Per activation: a new activation handles what this one failed.
+    private long? _failAfter;
+    private int _failures;
+
     /// <summary>How many times follower <paramref name="key"/> was activated (the silo runs in the test's process).</summary>
     public static int Activations(string key) => ActivationCounts.GetValueOrDefault(key);
 
@@ -37,6 +41,16 @@ public sealed class FollowerGrain(
 
     public Task<IReadOnlyList<long>> SeenAsync() => Task.FromResult<IReadOnlyList<long>>([.. state.State.Seen]);
 
+    public Task<IReadOnlyList<long>> HandledAsync() => Task.FromResult<IReadOnlyList<long>>([.. state.State.Handled]);
+
+    public Task FailAfterAsync(long revision)
+    {
+        _failAfter = revision;
+        return Task.CompletedTask;
+    }
+
+    public Task<int> FailuresAsync() => Task.FromResult(_failures);
+
     public async Task<bool> HasKeepAliveAsync() => await this.GetReminder(KeepAliveReminderName) is not null;
 
     public Task DeactivateAsync()
@@ -52,13 +66,23 @@ public sealed class FollowerGrain(
 
     protected override async Task OnUpdateAsync(WatchUpdate update)
     {
-        var last = state.State.Seen.Count > 0 ? state.State.Seen[^1] : 0;
-        var fresh = update.Events.Select(e => e.Revision).Where(r => r > last).ToList();
-        if (fresh.Count > 0)
+        if (_failAfter is { } failAfter && update.Events.Any(e => e.Revision > failAfter))
         {
-            state.State.Seen.AddRange(fresh);
-            await state.WriteStateAsync();
+            _failures++;
+            throw new InvalidOperationException($"update at revision {update.Revision} fails in this activation");
         }
+
+        if (update.Events.Count == 0)
+        {
+            return;
+        }
+
+        // Handled keeps repeats too, so a test sees doubles; Seen keeps each revision once,
+        // as a grain that recognises what it already handled does.
+        var last = state.State.Seen.Count > 0 ? state.State.Seen[^1] : 0;
+        state.State.Handled.AddRange(update.Events.Select(e => e.Revision));
+        state.State.Seen.AddRange(update.Events.Select(e => e.Revision).Where(r => r > last));
+        await state.WriteStateAsync();
     }
 }
 
@@ -73,4 +97,7 @@ public sealed class FollowerState
 
     [Id(2)]
     public List<long> Seen { get; set; } = [];
+
+    [Id(3)]
+    public List<long> Handled { get; set; } = [];
 }

@@ -66,8 +66,8 @@ public sealed class SubscriberGrainTests : IAsyncLifetime
     {
         var client = new OrleansVigilClient(Cluster.Cluster.Client);
         var start = (await client.PutAsync("/h/0", "v")).Revision;
-        var follower = Cluster.Grains.GetGrain<IFlakyFollowerGrain>("c");
-        var subscription = Cluster.Grains.GetGrain<IWatcherGrain>("flaky/c");
+        var follower = Cluster.Grains.GetGrain<IFollowerGrain>("c");
+        var subscription = Cluster.Grains.GetGrain<IWatcherGrain>("follower/c");
         await follower.StartAsync("/h/", start);
         var puts = new List<long> { start, (await client.PutAsync("/h/1", "v")).Revision };
         await WaitForAcknowledgedAsync(subscription, puts[^1]);
@@ -87,7 +87,7 @@ public sealed class SubscriberGrainTests : IAsyncLifetime
         }
 
         await WaitForAcknowledgedAsync(subscription, puts[^1]);
-        Assert.Equal(2, FlakyFollowerGrain.Activations("c"));
+        Assert.Equal(2, FollowerGrain.Activations("c"));
         Assert.Equal(puts, await follower.HandledAsync());
     }
 
