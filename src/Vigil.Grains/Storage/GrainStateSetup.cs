@@ -18,34 +18,18 @@ internal sealed class GrainStateSetup(IOptions<VigilSiloOptions> options) : ILif
     /// <summary>The grain storage provider Vigil's grains persist their state with.</summary>
     public const string StorageName = "vigil";
 
-    public static void Configure(AdoNetGrainStorageOptions storage, VigilSiloOptions vigil)
-    {
-        if (string.IsNullOrWhiteSpace(vigil.Store))
-        {
-            storage.Invariant = OrleansTables.SqliteInvariant;
-            storage.ConnectionString = SqliteConnectionString(vigil);
-        }
-        else
-        {
-            storage.Invariant = OrleansTables.PostgresInvariant;
-            storage.ConnectionString = vigil.Store;
-        }
-    }
+    public static void Configure(AdoNetGrainStorageOptions storage, VigilSiloOptions vigil) =>
+        (storage.Invariant, storage.ConnectionString) = Database(vigil);
 
     /// <summary>The reminder table on the same database as the grain state.</summary>
-    public static void Configure(AdoNetReminderTableOptions reminders, VigilSiloOptions vigil)
-    {
-        if (string.IsNullOrWhiteSpace(vigil.Store))
-        {
-            reminders.Invariant = OrleansTables.SqliteInvariant;
-            reminders.ConnectionString = SqliteConnectionString(vigil);
-        }
-        else
-        {
-            reminders.Invariant = OrleansTables.PostgresInvariant;
-            reminders.ConnectionString = vigil.Store;
-        }
-    }
+    public static void Configure(AdoNetReminderTableOptions reminders, VigilSiloOptions vigil) =>
+        (reminders.Invariant, reminders.ConnectionString) = Database(vigil);
+
+    /// <summary>The cluster's PostgreSQL database, or the single node's SQLite file.</summary>
+    private static (string Invariant, string ConnectionString) Database(VigilSiloOptions vigil) =>
+        string.IsNullOrWhiteSpace(vigil.Store)
+            ? (OrleansTables.SqliteInvariant, SqliteConnectionString(vigil))
+            : (OrleansTables.PostgresInvariant, vigil.Store);
 
     public void Participate(ISiloLifecycle lifecycle) =>
         lifecycle.Subscribe(nameof(GrainStateSetup), ServiceLifecycleStage.RuntimeStorageServices, CreateTablesAsync);
