@@ -789,17 +789,19 @@ public abstract class RevisionStoreContract : IAsyncLifetime
         return await snapshot.ReadRangeAsync(read, Ct);
     }
 
-    private async Task<List<string>> ReadEverythingFromAsync(long fromRevision)
+    /// <summary>Every range at every revision from <paramref name="fromRevision"/> on, and history, as text.</summary>
+    protected async Task<List<string>> ReadEverythingFromAsync(long fromRevision, IRevisionStore? store = null)
     {
+        store ??= Store;
         var lines = new List<string>();
-        await using var snapshot = await Store.OpenSnapshotAsync(Ct);
+        await using var snapshot = await store.OpenSnapshotAsync(Ct);
         for (var revision = fromRevision; revision <= snapshot.Revision; revision++)
         {
             var read = await snapshot.ReadRangeAsync(new RangeRead(All, Revision: revision), Ct);
             lines.Add($"{revision}: {read.Count} {string.Join(", ", read.Kvs)}");
         }
 
-        lines.AddRange((await Store.ReadHistoryAsync(fromRevision, long.MaxValue, int.MaxValue, Ct)).Events.Select(e => e.ToString()));
+        lines.AddRange((await store.ReadHistoryAsync(fromRevision, long.MaxValue, int.MaxValue, Ct)).Events.Select(e => e.ToString()));
         return lines;
     }
 }

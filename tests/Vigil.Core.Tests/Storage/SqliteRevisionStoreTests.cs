@@ -6,18 +6,30 @@ using Vigil.Core.Storage.Sqlite;
 namespace Vigil.Core.Tests.Storage;
 
 /// <summary>The store contract on a real SQLite file in a temp directory, plus SQLite specifics.</summary>
-public sealed class SqliteRevisionStoreTests : RevisionStoreContract
+public class SqliteRevisionStoreTests : RevisionStoreContract
 {
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "vigil-sqlite-" + Guid.NewGuid().ToString("N")[..12]);
 
     // A directory that does not exist yet: the store must create it.
     private string DatabasePath => Path.Combine(_directory, "data", "vigil.db");
 
-    protected override IRevisionStore CreateStore() =>
-        new SqliteRevisionStore(new SqliteStoreOptions { Path = DatabasePath }, NullLogger.Instance);
+    /// <summary>The default step here: no test history reaches it, so every past read scans history by revision.</summary>
+    protected virtual int KeyIndexRevisions => new SqliteStoreOptions().KeyIndexRevisions;
 
-    protected override Task<long> CountHistoryRowsAsync() =>
-        Task.FromResult(Convert.ToInt64(QueryFile("SELECT count(*) FROM history"), System.Globalization.CultureInfo.InvariantCulture));
+    protected override IRevisionStore CreateStore() =>
+        new SqliteRevisionStore(new SqliteStoreOptions { Path = DatabasePath, KeyIndexRevisions = KeyIndexRevisions }, NullLogger.Instance);
+
+    /// <summary>Also checks that the key index holds exactly the history rows up to its indexed revision.</summary>
+    protected override Task<long> CountHistoryRowsAsync()
+    {
+        Assert.Equal(0L, QueryFile(
+            "SELECT count(*) FROM history_key k WHERE NOT EXISTS "
+            + "(SELECT 1 FROM history h WHERE h.revision = k.revision AND h.sub = k.sub AND h.key = k.key)"));
+        Assert.Equal(0L, QueryFile(
+            "SELECT count(*) FROM history h WHERE h.revision <= (SELECT indexed_revision FROM meta) AND NOT EXISTS "
+            + "(SELECT 1 FROM history_key k WHERE k.key = h.key AND k.revision = h.revision)"));
+        return Task.FromResult(Convert.ToInt64(QueryFile("SELECT count(*) FROM history"), System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     protected override Task CleanupAsync()
     {
@@ -34,7 +46,7 @@ public sealed class SqliteRevisionStoreTests : RevisionStoreContract
     {
         Assert.True(File.Exists(DatabasePath));
         Assert.Equal("wal", QueryFile("PRAGMA journal_mode"));
-        Assert.Equal(1L, QueryFile("SELECT schema_version FROM meta"));
+        Assert.Equal(2L, QueryFile("SELECT schema_version FROM meta"));
         Assert.Equal("sqlite", Store.Kind);
     }
 
@@ -78,6 +90,53 @@ public sealed class SqliteRevisionStoreTests : RevisionStoreContract
     }
 
     [Fact]
+    public async Task TheKeyIndexCatchesUpOnceHistoryIsKeyIndexRevisionsAhead()
+    {
+        long indexed = 0;
+        for (var revision = 2L; revision <= 12; revision++)
+        {
+            await WriteAsync([Put(revision, "k" + (revision % 4), "v" + revision, create: revision)]);
+            indexed = revision - indexed >= KeyIndexRevisions ? revision : indexed;
+            Assert.Equal(indexed, QueryFile("SELECT indexed_revision FROM meta"));
+            Assert.Equal(Math.Max(indexed - 1, 0), QueryFile("SELECT count(*) FROM history_key"));
+        }
+
+        // Every index of history starts with the revision: a put writes no page there picked by its key.
+        Assert.Equal(0L, QueryFile(
+            "SELECT count(*) FROM pragma_index_list('history') l, pragma_index_info(l.name) i WHERE i.seqno = 0 AND i.name <> 'revision'"));
+        Assert.NotNull(QueryFile("SELECT name FROM pragma_index_list('history') WHERE name = 'history_revision_key'"));
+    }
+
+    [Fact]
+    public async Task AVersion1FileMovesToTheKeyIndexTableAndReadsAsBefore()
+    {
+        var model = new RevisionModel();
+        for (var i = 0; i < 9; i++)
+        {
+            var key = "k" + (i % 3);
+            await WriteAsync(i % 4 == 3 ? model.Next((key, null)) : model.Next((key, "v" + i)));
+        }
+
+        var before = await ReadEverythingFromAsync(1);
+        await Store.DisposeAsync();
+
+        // What version 1 wrote: history indexed by an SQL index, no key index table, no indexed_revision.
+        ExecuteFile("""
+            DROP TABLE history_key;
+            ALTER TABLE meta DROP COLUMN indexed_revision;
+            CREATE INDEX history_key_revision ON history (key, revision);
+            UPDATE meta SET schema_version = 1;
+            """);
+
+        var migrated = await OpenStoreAsync();
+        Assert.Equal(2L, QueryFile("SELECT schema_version FROM meta"));
+        Assert.Equal(model.Revision, QueryFile("SELECT indexed_revision FROM meta"));
+        Assert.Equal(QueryFile("SELECT count(*) FROM history"), QueryFile("SELECT count(*) FROM history_key"));
+        Assert.Null(QueryFile("SELECT name FROM sqlite_master WHERE name = 'history_key_revision'"));
+        Assert.Equal(before, await ReadEverythingFromAsync(1, migrated));
+    }
+
+    [Fact]
     public async Task TheWriterCopiesItsLogIntoTheFileEveryCheckpointPages()
     {
         // The same 150 commits of an 8 KiB value (several log pages each) on two files: with
@@ -109,6 +168,15 @@ public sealed class SqliteRevisionStoreTests : RevisionStoreContract
         }
     }
 
+    private void ExecuteFile(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     private object? QueryFile(string sql)
     {
         using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
@@ -117,4 +185,13 @@ public sealed class SqliteRevisionStoreTests : RevisionStoreContract
         command.CommandText = sql;
         return command.ExecuteScalar();
     }
+}
+
+/// <summary>
+/// The same tests with the key index catching up every third revision, so past reads and
+/// purges meet history split between the index and the rows after it at every point.
+/// </summary>
+public sealed class SqliteSteppedKeyIndexTests : SqliteRevisionStoreTests
+{
+    protected override int KeyIndexRevisions => 3;
 }

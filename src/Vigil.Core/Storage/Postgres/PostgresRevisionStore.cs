@@ -72,10 +72,10 @@ public sealed partial class PostgresRevisionStore : IRevisionStore
             var version = Convert.ToInt32(
                 await session.Command(StoreMeta.SelectSchemaVersionSql).ExecuteScalarAsync(cancellationToken),
                 System.Globalization.CultureInfo.InvariantCulture);
-            if (version > StoreMeta.SchemaVersion)
+            if (version > PostgresSchema.Version)
             {
                 throw new InvalidOperationException(
-                    $"PostgreSQL store {_target} has schema version {version}; this Vigil understands up to {StoreMeta.SchemaVersion}.");
+                    $"PostgreSQL store {_target} has schema version {version}; this Vigil understands up to {PostgresSchema.Version}.");
             }
 
             var state = await StoreMeta.ReadAsync(session, cancellationToken);
@@ -216,7 +216,7 @@ public sealed partial class PostgresRevisionStore : IRevisionStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 await using var session = await PostgresSession.BeginAsync(_dataSource, IsolationLevel.ReadCommitted, cancellationToken);
-                var chunk = await PurgeQuery.DeleteChunkAsync(session, SqlDialect.Postgres, cursor, compactRevision, _options.PurgeChunkRows, cancellationToken);
+                var chunk = await PurgeQuery.DeleteChunkAsync(session, cursor, compactRevision, _options.PurgeChunkRows, cancellationToken);
                 if (chunk.Done)
                 {
                     var update = session.Command(StoreMeta.UpdatePurgedSql);

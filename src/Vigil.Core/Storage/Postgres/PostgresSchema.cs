@@ -7,6 +7,9 @@ namespace Vigil.Core.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
+    /// <summary>Schema of the tables this code reads and writes; stored in meta.schema_version.</summary>
+    public const int Version = 1;
+
     /// <summary>Advisory lock key for schema creation and migrations ("VIGIL_SC").</summary>
     public const long LockKey = 0x5649_4749_4C5F_5343;
 

@@ -37,6 +37,8 @@ internal sealed class PostgresSession : ICommandSource, IAsyncDisposable
         }
     }
 
+    public SqlDialect Dialect => SqlDialect.Postgres;
+
     public DbCommand Command(string sql) => new NpgsqlCommand(sql, _connection, _transaction);
 
     public NpgsqlBatch Batch() => new(_connection, _transaction);

@@ -9,5 +9,8 @@ namespace Vigil.Core.Storage.Sql;
 /// </summary>
 internal interface ICommandSource
 {
+    /// <summary>The engine, for the queries whose SQL differs between them.</summary>
+    SqlDialect Dialect { get; }
+
     DbCommand Command(string sql);
 }

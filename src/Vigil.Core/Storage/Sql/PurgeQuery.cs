@@ -25,10 +25,17 @@ internal static class PurgeQuery
     private const string DriverTops =
         "(SELECT key, max(revision) AS top FROM history WHERE " + Drivers + " GROUP BY key) d";
 
-    // SQLite's planner walks the (key, revision) index per driver key on its own.
+    // SQLite finds a driver key's older rows in history_key (indexed up to the compact
+    // revision before the first chunk) and deletes them there too; its planner walks that
+    // table per driver key on its own. Tops are never deleted, so both statements agree.
+    private const string SqliteSupersededRows =
+        "SELECT o.key, o.revision, o.sub FROM " + DriverTops + " JOIN history_key o ON o.key = d.key AND o.revision < d.top";
+
     private const string SqliteDeleteSupersededSql =
-        "DELETE FROM history WHERE (key, revision) IN ("
-        + "SELECT o.key, o.revision FROM " + DriverTops + " JOIN history o ON o.key = d.key AND o.revision < d.top)";
+        "DELETE FROM history WHERE (revision, sub) IN (SELECT revision, sub FROM (" + SqliteSupersededRows + "))";
+
+    private const string SqliteDeleteSupersededKeysSql =
+        "DELETE FROM history_key WHERE (key, revision) IN (SELECT key, revision FROM (" + SqliteSupersededRows + "))";
 
     // PostgreSQL estimates many superseded rows per key (it cannot know earlier chunks and
     // purges removed them) and would hash-join against a full scan of history. OFFSET 0 keeps
@@ -37,8 +44,19 @@ internal static class PurgeQuery
         "DELETE FROM history WHERE ctid = ANY(ARRAY(SELECT o.ctid FROM " + DriverTops + " CROSS JOIN LATERAL "
         + "(SELECT x.ctid FROM history x WHERE x.key = d.key AND x.revision < d.top OFFSET 0) o))";
 
-    private static readonly string DeleteTombstonesSql =
-        "DELETE FROM history WHERE " + Drivers + " AND revision < @compact AND type = " + StoredRows.DeleteType;
+    private static readonly string Tombstones = Drivers + " AND revision < @compact AND type = " + StoredRows.DeleteType;
+
+    private static readonly string DeleteTombstonesSql = "DELETE FROM history WHERE " + Tombstones;
+
+    private static readonly string SqliteDeleteTombstoneKeysSql =
+        "DELETE FROM history_key WHERE (key, revision) IN (SELECT key, revision FROM history WHERE " + Tombstones + ")";
+
+    // In order; the rows of history they delete are counted, not those of history_key.
+    private static readonly (string Sql, bool CountsHistory)[] PostgresStatements =
+        [(PostgresDeleteSupersededSql, true), (DeleteTombstonesSql, true)];
+
+    private static readonly (string Sql, bool CountsHistory)[] SqliteStatements =
+        [(SqliteDeleteSupersededSql, true), (SqliteDeleteSupersededKeysSql, false), (SqliteDeleteTombstoneKeysSql, false), (DeleteTombstonesSql, true)];
 
     /// <summary>Where the first chunk starts: every row at or after the last purged revision.</summary>
     public static PurgeCursor Start(long purgedRevision) => new(purgedRevision, -1);
@@ -46,7 +64,6 @@ internal static class PurgeQuery
     /// <summary>Deletes one chunk after <paramref name="cursor"/> inside the caller's transaction.</summary>
     public static async ValueTask<PurgeChunk> DeleteChunkAsync(
         ICommandSource source,
-        SqlDialect dialect,
         PurgeCursor cursor,
         long compactRevision,
         int chunkRows,
@@ -69,8 +86,7 @@ internal static class PurgeQuery
         }
 
         var deleted = 0;
-        var superseded = dialect == SqlDialect.Postgres ? PostgresDeleteSupersededSql : SqliteDeleteSupersededSql;
-        foreach (var sql in new[] { superseded, DeleteTombstonesSql })
+        foreach (var (sql, countsHistory) in source.Dialect == SqlDialect.Postgres ? PostgresStatements : SqliteStatements)
         {
             var command = source.Command(sql);
             command.Bind("@revision", cursor.Revision);
@@ -78,7 +94,8 @@ internal static class PurgeQuery
             command.Bind("@endRevision", end.Revision);
             command.Bind("@endSub", end.Sub);
             command.Bind("@compact", compactRevision);
-            deleted += await command.ExecuteNonQueryAsync(cancellationToken);
+            var rows = await command.ExecuteNonQueryAsync(cancellationToken);
+            deleted += countsHistory ? rows : 0;
         }
 
         return new PurgeChunk(deleted, end, done);

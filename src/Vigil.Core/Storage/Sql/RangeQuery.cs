@@ -7,8 +7,10 @@ namespace Vigil.Core.Storage.Sql;
 /// Answers a <see cref="RangeRead"/> with one indexed query (plus a count query when the
 /// limit cut the result). At the reader's revision it reads <c>kv</c>; at an older revision R
 /// it takes, per key in range, the newest <c>history</c> row with revision ≤ R and keeps the
-/// keys whose row is a put. The SQL is plain enough for both SQLite and PostgreSQL; bytes
-/// compare bytewise in both (BLOB memcmp, bytea).
+/// keys whose row is a put. The SQL is plain enough for both SQLite and PostgreSQL (bytes
+/// compare bytewise in both: BLOB memcmp, bytea) except where history is found by key:
+/// PostgreSQL has an index on history, SQLite the stepped <c>history_key</c> table plus the
+/// rows after its indexed revision (<see cref="Sqlite.SqliteKeyIndex"/>).
 /// </summary>
 internal static class RangeQuery
 {
@@ -18,8 +20,8 @@ internal static class RangeQuery
 
     // Indexed by RowsIndex / CountIndex; built once so the hot path allocates no SQL text
     // and caching sources see the same string instance for the same statement.
-    private static readonly string[] RowsSql = BuildRowsSql();
-    private static readonly string[] CountSql = BuildCountSql();
+    private static readonly string[][] RowsSql = [BuildRowsSql(SqlDialect.Sqlite), BuildRowsSql(SqlDialect.Postgres)];
+    private static readonly string[][] CountSql = [BuildCountSql(SqlDialect.Sqlite), BuildCountSql(SqlDialect.Postgres)];
 
     public static async ValueTask<RangeReadResult> ReadAsync(
         ICommandSource source, RangeRead read, long readerRevision, CancellationToken cancellationToken)
@@ -38,7 +40,7 @@ internal static class RangeQuery
         }
 
         var limited = read.Limit > 0;
-        var command = source.Command(RowsSql[RowsIndex(shape, past, read.Descending, limited, read.KeysOnly)]);
+        var command = source.Command(RowsSql[(int)source.Dialect][RowsIndex(shape, past, read.Descending, limited, read.KeysOnly)]);
         BindRange(command, range, past, read.Revision);
         if (limited)
         {
@@ -64,7 +66,7 @@ internal static class RangeQuery
     private static async ValueTask<long> CountAsync(
         ICommandSource source, int shape, KeyRange range, bool past, long revision, CancellationToken cancellationToken)
     {
-        var command = source.Command(CountSql[CountIndex(shape, past)]);
+        var command = source.Command(CountSql[(int)source.Dialect][CountIndex(shape, past)]);
         BindRange(command, range, past, revision);
         var result = await command.ExecuteScalarAsync(cancellationToken);
         return Convert.ToInt64(result, System.Globalization.CultureInfo.InvariantCulture);
@@ -99,12 +101,19 @@ internal static class RangeQuery
     };
 
     // Newest history row per key at or below @rev; joined back to the row itself so the
-    // grouping runs on the (key, revision) index alone and only winners are fetched.
-    private static string NewestAtRevision(int shape) =>
-        $"(SELECT key, max(revision) AS top FROM history WHERE {KeyCondition(shape, "key")} AND revision <= @rev GROUP BY key) m "
-        + "JOIN history h ON h.key = m.key AND h.revision = m.top WHERE h.type = " + StoredRows.PutType;
+    // grouping runs on the key index alone and only winners are fetched.
+    private static string NewestAtRevision(SqlDialect dialect, int shape) => dialect == SqlDialect.Postgres
+        ? $"(SELECT key, max(revision) AS top FROM history WHERE {KeyCondition(shape, "key")} AND revision <= @rev GROUP BY key) m "
+          + "JOIN history h ON h.key = m.key AND h.revision = m.top WHERE h.type = " + StoredRows.PutType
+        // SQLite: the indexed part of history, and the rows after it by revision. With max(),
+        // SQLite takes the bare column sub from the row holding the maximum.
+        : "(SELECT key, max(revision) AS top, sub FROM ("
+          + $"SELECT key, revision, sub FROM history_key WHERE {KeyCondition(shape, "key")} AND revision <= @rev UNION ALL "
+          + "SELECT key, revision, sub FROM history WHERE revision > (SELECT indexed_revision FROM meta WHERE id = 1) "
+          + $"AND revision <= @rev AND {KeyCondition(shape, "key")}) GROUP BY key) m "
+          + "JOIN history h ON h.revision = m.top AND h.sub = m.sub WHERE h.type = " + StoredRows.PutType;
 
-    private static string[] BuildRowsSql()
+    private static string[] BuildRowsSql(SqlDialect dialect)
     {
         var sql = new string[Shapes * 2 * 2 * 2 * 2];
         for (var shape = 0; shape < Shapes; shape++)
@@ -122,7 +131,7 @@ internal static class RangeQuery
                             var value = keysOnly ? "NULL" : past ? "h.value" : "value";
                             sql[RowsIndex(shape, past, descending, limited, keysOnly)] = past
                                 ? $"SELECT h.key, h.create_revision, h.revision, h.version, {value}, h.lease FROM "
-                                  + NewestAtRevision(shape) + $" ORDER BY h.key {order}{limit}"
+                                  + NewestAtRevision(dialect, shape) + $" ORDER BY h.key {order}{limit}"
                                 : $"SELECT key, create_revision, mod_revision, version, {value}, lease FROM kv "
                                   + $"WHERE {KeyCondition(shape, "key")} ORDER BY key {order}{limit}";
                         }
@@ -134,13 +143,13 @@ internal static class RangeQuery
         return sql;
     }
 
-    private static string[] BuildCountSql()
+    private static string[] BuildCountSql(SqlDialect dialect)
     {
         var sql = new string[Shapes * 2];
         for (var shape = 0; shape < Shapes; shape++)
         {
             sql[CountIndex(shape, past: false)] = $"SELECT count(*) FROM kv WHERE {KeyCondition(shape, "key")}";
-            sql[CountIndex(shape, past: true)] = "SELECT count(*) FROM " + NewestAtRevision(shape);
+            sql[CountIndex(shape, past: true)] = "SELECT count(*) FROM " + NewestAtRevision(dialect, shape);
         }
 
         return sql;

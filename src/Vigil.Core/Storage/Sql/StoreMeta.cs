@@ -3,9 +3,6 @@ namespace Vigil.Core.Storage.Sql;
 /// <summary>The single <c>meta</c> row: store revision, compact revision, purge progress, schema version.</summary>
 internal static class StoreMeta
 {
-    /// <summary>Schema of the tables this code reads and writes; stored in meta.schema_version.</summary>
-    public const int SchemaVersion = 1;
-
     public const string SelectStateSql = "SELECT revision, compact_revision FROM meta WHERE id = 1";
 
     public const string UpdateStateSql = "UPDATE meta SET revision = @revision, compact_revision = @compact WHERE id = 1";

@@ -41,6 +41,7 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
         ArgumentOutOfRangeException.ThrowIfLessThan(options.PurgeChunkRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.WriterCacheSize, 1024);
         ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointPages);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.KeyIndexRevisions, 1);
         _options = options;
         _logger = logger;
         Path = System.IO.Path.GetFullPath(options.Path);
@@ -74,11 +75,17 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
             try
             {
                 writer.ExecuteOnce(SqliteSchema.CreateSql);
-                var version = Convert.ToInt32(writer.ExecuteOnce(StoreMeta.SelectSchemaVersionSql), System.Globalization.CultureInfo.InvariantCulture);
-                if (version > StoreMeta.SchemaVersion)
+                var version = Convert.ToInt32(writer.ExecuteOnce(StoreMeta.SelectSchemaVersionSql), CultureInfo.InvariantCulture);
+                if (version > SqliteSchema.Version)
                 {
                     throw new InvalidOperationException(
-                        $"SQLite store {Path} has schema version {version}; this Vigil understands up to {StoreMeta.SchemaVersion}.");
+                        $"SQLite store {Path} has schema version {version}; this Vigil understands up to {SqliteSchema.Version}.");
+                }
+
+                if (version == 1)
+                {
+                    writer.ExecuteOnce(SqliteSchema.MigrateFromVersion1Sql);
+                    LogMigrated(_logger, Path, version, SqliteSchema.Version);
                 }
 
                 var state = await StoreMeta.ReadAsync(writer, ct);
@@ -127,7 +134,7 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
             writer = Writer();
             writer.Execute("BEGIN IMMEDIATE");
             var state = await StoreMeta.ReadAsync(writer, cancellationToken);
-            return new SqliteWriteTransaction(this, writer, state);
+            return new SqliteWriteTransaction(this, writer, state, _options.KeyIndexRevisions);
         }
         catch (Exception e)
         {
@@ -193,10 +200,12 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
                             return (PurgeChunk?)null;
                         }
 
+                        // Purging finds a key's superseded rows through the key index.
+                        SqliteKeyIndex.Advance(writer, compactRevision, stepRevisions: 1);
                         cursor = PurgeQuery.Start(purged);
                     }
 
-                    var result = await PurgeQuery.DeleteChunkAsync(writer, SqlDialect.Sqlite, cursor.Value, compactRevision, _options.PurgeChunkRows, ct);
+                    var result = await PurgeQuery.DeleteChunkAsync(writer, cursor.Value, compactRevision, _options.PurgeChunkRows, ct);
                     if (result.Done)
                     {
                         var update = writer.Statement(StoreMeta.UpdatePurgedSql);
@@ -423,6 +432,9 @@ public sealed partial class SqliteRevisionStore : IRevisionStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "SQLite store {Path} ready at revision {Revision}, compact revision {CompactRevision}")]
     private static partial void LogReady(ILogger logger, string path, long revision, long compactRevision);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "SQLite store {Path} moved from schema version {From} to {To}")]
+    private static partial void LogMigrated(ILogger logger, string path, int from, int to);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Purged history below revision {CompactRevision}: {Rows} rows in {Chunks} chunks, {ElapsedMs:F0} ms")]
     private static partial void LogPurged(ILogger logger, long compactRevision, long rows, int chunks, double elapsedMs);

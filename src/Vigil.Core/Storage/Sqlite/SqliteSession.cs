@@ -45,6 +45,8 @@ internal sealed class SqliteSession : ICommandSource, IDisposable
         }
     }
 
+    public SqlDialect Dialect => SqlDialect.Sqlite;
+
     public DbCommand Command(string sql) => Statement(sql);
 
     public SqliteCommand Statement(string sql)

@@ -28,12 +28,14 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
 
     private readonly SqliteRevisionStore _store;
     private readonly SqliteSession _session;
+    private readonly int _keyIndexRevisions;
     private WriteTransactionState _state = WriteTransactionState.Open;
 
-    public SqliteWriteTransaction(SqliteRevisionStore store, SqliteSession session, StoreState state)
+    public SqliteWriteTransaction(SqliteRevisionStore store, SqliteSession session, StoreState state, int keyIndexRevisions)
     {
         _store = store;
         _session = session;
+        _keyIndexRevisions = keyIndexRevisions;
         Revision = state.Revision;
         CompactRevision = state.CompactRevision;
     }
@@ -211,6 +213,7 @@ internal sealed class SqliteWriteTransaction : IStoreWriteTransaction
             update.Bind("@revision", revision);
             update.Bind("@compact", CompactRevision);
             update.ExecuteNonQuery();
+            SqliteKeyIndex.Advance(_session, revision, _keyIndexRevisions);
             _session.Execute("COMMIT");
         }
         catch (SqliteException e)
