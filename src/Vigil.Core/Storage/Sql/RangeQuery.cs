@@ -100,18 +100,21 @@ internal static class RangeQuery
         _ => $"{column} >= @key AND {column} < @end",
     };
 
-    // Newest history row per key at or below @rev; joined back to the row itself so the
-    // grouping runs on the key index alone and only winners are fetched.
-    private static string NewestAtRevision(SqlDialect dialect, int shape) => dialect == SqlDialect.Postgres
-        ? $"(SELECT key, max(revision) AS top FROM history WHERE {KeyCondition(shape, "key")} AND revision <= @rev GROUP BY key) m "
-          + "JOIN history h ON h.key = m.key AND h.revision = m.top WHERE h.type = " + StoredRows.PutType
-        // SQLite: the indexed part of history, and the rows after it by revision. With max(),
+    // Newest history row per key at or below @rev, as a WITH prefix and a FROM clause; the
+    // grouping runs on the key index alone and only the winners' rows are fetched.
+    private static (string With, string From) NewestAtRevision(SqlDialect dialect, int shape) => dialect == SqlDialect.Postgres
+        ? ("", $"(SELECT key, max(revision) AS top FROM history WHERE {KeyCondition(shape, "key")} AND revision <= @rev GROUP BY key) m "
+            + "JOIN history h ON h.key = m.key AND h.revision = m.top WHERE h.type = " + StoredRows.PutType)
+        // SQLite: the history after its indexed revision (at most one step, grouped apart), and
+        // history_key for the other keys, grouped in its own key order. One grouping over both
+        // would sort the whole index range (measured 2-3x slower for wide ranges). With max(),
         // SQLite takes the bare column sub from the row holding the maximum.
-        : "(SELECT key, max(revision) AS top, sub FROM ("
-          + $"SELECT key, revision, sub FROM history_key WHERE {KeyCondition(shape, "key")} AND revision <= @rev UNION ALL "
-          + "SELECT key, revision, sub FROM history WHERE revision > (SELECT indexed_revision FROM meta WHERE id = 1) "
-          + $"AND revision <= @rev AND {KeyCondition(shape, "key")}) GROUP BY key) m "
-          + "JOIN history h ON h.revision = m.top AND h.sub = m.sub WHERE h.type = " + StoredRows.PutType;
+        : ("WITH tail AS MATERIALIZED (SELECT key, max(revision) AS top, sub FROM history "
+            + $"WHERE revision > (SELECT indexed_revision FROM meta WHERE id = 1) AND revision <= @rev AND {KeyCondition(shape, "key")} GROUP BY key) ",
+            "(SELECT key, top, sub FROM tail UNION ALL "
+            + $"SELECT key, max(revision) AS top, sub FROM history_key WHERE {KeyCondition(shape, "key")} AND revision <= @rev "
+            + "AND key NOT IN (SELECT key FROM tail) GROUP BY key) m "
+            + "JOIN history h ON h.revision = m.top AND h.sub = m.sub WHERE h.type = " + StoredRows.PutType);
 
     private static string[] BuildRowsSql(SqlDialect dialect)
     {
@@ -129,9 +132,10 @@ internal static class RangeQuery
                             var order = descending ? "DESC" : "ASC";
                             var limit = limited ? " LIMIT @limit" : "";
                             var value = keysOnly ? "NULL" : past ? "h.value" : "value";
+                            var (with, from) = NewestAtRevision(dialect, shape);
                             sql[RowsIndex(shape, past, descending, limited, keysOnly)] = past
-                                ? $"SELECT h.key, h.create_revision, h.revision, h.version, {value}, h.lease FROM "
-                                  + NewestAtRevision(dialect, shape) + $" ORDER BY h.key {order}{limit}"
+                                ? $"{with}SELECT h.key, h.create_revision, h.revision, h.version, {value}, h.lease FROM "
+                                  + from + $" ORDER BY h.key {order}{limit}"
                                 : $"SELECT key, create_revision, mod_revision, version, {value}, lease FROM kv "
                                   + $"WHERE {KeyCondition(shape, "key")} ORDER BY key {order}{limit}";
                         }
@@ -149,7 +153,8 @@ internal static class RangeQuery
         for (var shape = 0; shape < Shapes; shape++)
         {
             sql[CountIndex(shape, past: false)] = $"SELECT count(*) FROM kv WHERE {KeyCondition(shape, "key")}";
-            sql[CountIndex(shape, past: true)] = "SELECT count(*) FROM " + NewestAtRevision(dialect, shape);
+            var (with, from) = NewestAtRevision(dialect, shape);
+            sql[CountIndex(shape, past: true)] = $"{with}SELECT count(*) FROM {from}";
         }
 
         return sql;
