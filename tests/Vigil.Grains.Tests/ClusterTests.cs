@@ -1,5 +1,10 @@
 using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.Runtime;
+using Orleans.TestingHost;
 using Vigil.Core.Watch;
+using Vigil.GrainInterfaces.Cluster;
 using Vigil.Grains.Tests.Harness;
 using Vigil.Protocol.Etcdserverpb;
 using Vigil.Protocol.Mvccpb;
@@ -55,6 +60,48 @@ public sealed class ClusterTests(PostgresFixture postgres)
         await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos[2]);
         await WaitUntilAsync(async () => (members = await cluster.Node(0).ListMembersAsync()).Count == 2);
         Assert.DoesNotContain(members, m => m.Id == stopped);
+    }
+
+    [Fact]
+    public async Task MemberListIsCompleteRightAfterTheRegistryReactivates()
+    {
+        // Silos register once at start and then not again for a minute: whatever the
+        // registry lists after it re-activated, it did not learn from a refresh.
+        await using var cluster = await VigilTestCluster.StartAsync(
+            silos: 3,
+            store: await postgres.CreateDatabaseAsync("grains"),
+            settings: new Dictionary<string, string> { ["Vigil:DutyInterval"] = "00:01:00" });
+        var registry = cluster.Grains.GetGrain<IMemberRegistryGrain>(0);
+        await WaitUntilAsync(async () => (await registry.ListAsync()).Length == 3);
+        var expected = Enumerable.Range(0, 3).Select(i => cluster.Node(i).Identity.MemberId).Order().ToArray();
+
+        await registry.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+
+        Assert.Equal(expected, (await registry.ListAsync()).Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task AStoppedSiloStaysOffTheMemberListAfterTheRegistryReactivates()
+    {
+        await using var cluster = await VigilTestCluster.StartAsync(
+            silos: 3,
+            store: await postgres.CreateDatabaseAsync("grains"),
+            settings: new Dictionary<string, string> { ["Vigil:DutyInterval"] = "00:01:00" });
+        var registry = cluster.Grains.GetGrain<IMemberRegistryGrain>(0);
+        await WaitUntilAsync(async () => (await registry.ListAsync()).Length == 3);
+        var expected = Enumerable.Range(0, 2).Select(i => cluster.Node(i).Identity.MemberId).Order().ToArray();
+
+        // Stopped, and known dead to both remaining silos, with nobody asking the registry
+        // meanwhile: its stored entry is still there when the registry re-activates.
+        var stopped = cluster.Cluster.Silos[2].SiloAddress;
+        var remaining = cluster.Cluster.Silos.Take(2).Cast<InProcessSiloHandle>().ToArray();
+        await cluster.Cluster.StopSiloAsync(cluster.Cluster.Silos[2]);
+        await WaitUntilAsync(() => Task.FromResult(remaining.All(silo =>
+            silo.SiloHost.Services.GetRequiredService<IClusterMembershipService>().CurrentSnapshot.GetSiloStatus(stopped) == SiloStatus.Dead)));
+
+        await registry.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+
+        Assert.Equal(expected, (await registry.ListAsync()).Select(m => m.Id));
     }
 
     [Fact]

@@ -70,9 +70,10 @@ public sealed class ClusterTests(PostgresFixture fixture)
                 Assert.True(model.Expected(Prefix("c/", 2, 0), created.Header.Revision + 1, final).SequenceEqual(fromNow), $"node {node + 1} (from now)");
             }
 
-            // Every node lists all three as members. The member registry keeps registrations in
-            // memory; if it re-activated (grain directory partitions move under load), silos
-            // register again within 2 s, so the list converges within that.
+            // Every node lists all three as members. The retries are from when the member registry
+            // kept registrations in memory only and a re-activation (grain directory partitions
+            // move under load) waited for silos to register again; it now reads them from grain
+            // storage (Vigil.Grains.Tests: ClusterTests.MemberListIsCompleteRightAfterTheRegistryReactivates).
             foreach (var connection in connections)
             {
                 MemberListResponse members = new();
@@ -168,8 +169,9 @@ public sealed class ClusterTests(PostgresFixture fixture)
                 Assert.Equal("v1", get.StandardOutput.Trim());
             }
 
-            // A silo joining moves grain directory partitions, which can re-activate the
-            // member registry; silos re-register every 2 s, so the list converges within that.
+            // A silo joining moves grain directory partitions, which can re-activate the member
+            // registry. The retries are from when a re-activation waited for silos to register
+            // again; it now reads the registrations from grain storage.
             string[] lines = [];
             for (var attempt = 0; attempt < 20 && lines.Length != 3; attempt++)
             {
