@@ -65,14 +65,8 @@ public sealed class ClusterTests(PostgresFixture postgres)
     [Fact]
     public async Task MemberListIsCompleteRightAfterTheRegistryReactivates()
     {
-        // Silos register once at start and then not again for a minute: whatever the
-        // registry lists after it re-activated, it did not learn from a refresh.
-        await using var cluster = await VigilTestCluster.StartAsync(
-            silos: 3,
-            store: await postgres.CreateDatabaseAsync("grains"),
-            settings: new Dictionary<string, string> { ["Vigil:DutyInterval"] = "00:01:00" });
-        var registry = cluster.Grains.GetGrain<IMemberRegistryGrain>(0);
-        await WaitUntilAsync(async () => (await registry.ListAsync()).Length == 3);
+        var (cluster, registry) = await StartSilosThatRegisterOnceAsync();
+        await using var _ = cluster;
         var expected = Enumerable.Range(0, 3).Select(i => cluster.Node(i).Identity.MemberId).Order().ToArray();
 
         await registry.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
@@ -83,12 +77,8 @@ public sealed class ClusterTests(PostgresFixture postgres)
     [Fact]
     public async Task AStoppedSiloStaysOffTheMemberListAfterTheRegistryReactivates()
     {
-        await using var cluster = await VigilTestCluster.StartAsync(
-            silos: 3,
-            store: await postgres.CreateDatabaseAsync("grains"),
-            settings: new Dictionary<string, string> { ["Vigil:DutyInterval"] = "00:01:00" });
-        var registry = cluster.Grains.GetGrain<IMemberRegistryGrain>(0);
-        await WaitUntilAsync(async () => (await registry.ListAsync()).Length == 3);
+        var (cluster, registry) = await StartSilosThatRegisterOnceAsync();
+        await using var _ = cluster;
         var expected = Enumerable.Range(0, 2).Select(i => cluster.Node(i).Identity.MemberId).Order().ToArray();
 
         // Stopped, and known dead to both remaining silos, with nobody asking the registry
@@ -135,6 +125,31 @@ public sealed class ClusterTests(PostgresFixture postgres)
 
         revision = (await node.KeySpace.GetStateAsync(CancellationToken.None)).Revision;
         await WaitUntilAsync(async () => (await node.KeySpace.GetStateAsync(CancellationToken.None)).CompactRevision == revision - 5);
+    }
+
+    /// <summary>
+    /// Three silos that register once at start and then not again for a minute, once the
+    /// registry lists all three: whatever it lists after it re-activated, it did not learn
+    /// from a refresh.
+    /// </summary>
+    private async Task<(VigilTestCluster Cluster, IMemberRegistryGrain Registry)> StartSilosThatRegisterOnceAsync()
+    {
+        var cluster = await VigilTestCluster.StartAsync(
+            silos: 3,
+            store: await postgres.CreateDatabaseAsync("grains"),
+            settings: new Dictionary<string, string> { ["Vigil:DutyInterval"] = "00:01:00" });
+        var registry = cluster.Grains.GetGrain<IMemberRegistryGrain>(0);
+        try
+        {
+            await WaitUntilAsync(async () => (await registry.ListAsync()).Length == 3);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+
+        return (cluster, registry);
     }
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition)
