@@ -1,10 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 using Orleans.Runtime;
 using Orleans.Storage;
-using Vigil.Testing;
 
 namespace Vigil.Grains.Tests.Storage;
 
@@ -15,7 +11,7 @@ namespace Vigil.Grains.Tests.Storage;
 /// both modes (keep the row with a new version, or delete it). A real silo on loopback ports
 /// with the provider configured as Vigil configures it; no mocks.
 /// </summary>
-public abstract class GrainStorageContract : IAsyncLifetime
+public abstract class GrainStorageContract : AdoNetSiloContract
 {
     /// <summary>A second provider on the same tables, with <c>DeleteStateOnClear</c>.</summary>
     private const string DeletingStorageName = "vigil-delete";
@@ -24,46 +20,20 @@ public abstract class GrainStorageContract : IAsyncLifetime
     // not under the grain's type.
     private const string StateName = "state";
 
-    private IHost? _silo;
-
-    protected static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
-
-    private IHost Silo => _silo ?? throw new InvalidOperationException("The silo is not running.");
-
     private IGrainFactory Grains => Silo.Services.GetRequiredService<IGrainFactory>();
 
-    public async Task InitializeAsync()
-    {
-        var (invariant, connectionString) = await PrepareDatabaseAsync();
-        _silo = new HostBuilder()
-            .UseOrleans(silo => silo
-                .UseLocalhostClustering(FreePort.Next(), FreePort.Next(), serviceId: "vigil-tests", clusterId: "storage-" + Guid.NewGuid().ToString("N")[..8])
-                .AddAdoNetGrainStorage(CounterGrain.StorageName, options =>
-                {
-                    options.Invariant = invariant;
-                    options.ConnectionString = connectionString;
-                })
-                .AddAdoNetGrainStorage(DeletingStorageName, options =>
-                {
-                    options.Invariant = invariant;
-                    options.ConnectionString = connectionString;
-                    options.DeleteStateOnClear = true;
-                }))
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
-            .Build();
-        await _silo.StartAsync(Timeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
+    protected override void ConfigureProvider(ISiloBuilder silo, string invariant, string connectionString) => silo
+        .AddAdoNetGrainStorage(CounterGrain.StorageName, options =>
         {
-            await _silo.StopAsync(Timeout);
-            _silo.Dispose();
-        }
-
-        await DisposeDatabaseAsync();
-    }
+            options.Invariant = invariant;
+            options.ConnectionString = connectionString;
+        })
+        .AddAdoNetGrainStorage(DeletingStorageName, options =>
+        {
+            options.Invariant = invariant;
+            options.ConnectionString = connectionString;
+            options.DeleteStateOnClear = true;
+        });
 
     [Fact]
     public async Task State_written_is_read_back_by_a_new_activation()
@@ -152,11 +122,6 @@ public abstract class GrainStorageContract : IAsyncLifetime
         await storage.WriteStateAsync(StateName, grainId, read);
         Assert.Equal(6, (await ReadAsync(storage, "deleted")).State!.Value);
     }
-
-    /// <summary>Creates the database and Vigil's tables in it; answers the provider's invariant and connection string.</summary>
-    protected abstract Task<(string Invariant, string ConnectionString)> PrepareDatabaseAsync();
-
-    protected abstract Task DisposeDatabaseAsync();
 
     /// <summary>The <c>grain_type</c> column of every row in <c>orleans_grain_state</c>.</summary>
     protected abstract Task<List<string>> StoredStateNamesAsync();

@@ -1,9 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 using Orleans.Runtime;
-using Vigil.Testing;
 
 namespace Vigil.Grains.Tests.Storage;
 
@@ -14,43 +10,17 @@ namespace Vigil.Grains.Tests.Storage;
 /// current ETag, and a grain's reminder ticks. A real silo with the provider configured as
 /// <c>AddVigil</c> configures it; no mocks.
 /// </summary>
-public abstract class ReminderTableContract : IAsyncLifetime
+public abstract class ReminderTableContract : AdoNetSiloContract
 {
-    private IHost? _silo;
-
-    protected static CancellationToken Timeout => new CancellationTokenSource(TimeSpan.FromMinutes(2)).Token;
-
-    private IHost Silo => _silo ?? throw new InvalidOperationException("The silo is not running.");
-
     private IReminderTable Table => Silo.Services.GetRequiredService<IReminderTable>();
 
-    public async Task InitializeAsync()
-    {
-        var (invariant, connectionString) = await PrepareDatabaseAsync();
-        _silo = new HostBuilder()
-            .UseOrleans(silo => silo
-                .UseLocalhostClustering(FreePort.Next(), FreePort.Next(), serviceId: "vigil-tests", clusterId: "reminders-" + Guid.NewGuid().ToString("N")[..8])
-                .Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
-                .UseAdoNetReminderService(options =>
-                {
-                    options.Invariant = invariant;
-                    options.ConnectionString = connectionString;
-                }))
-            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
-            .Build();
-        await _silo.StartAsync(Timeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_silo is not null)
+    protected override void ConfigureProvider(ISiloBuilder silo, string invariant, string connectionString) => silo
+        .Configure<ReminderOptions>(options => options.MinimumReminderPeriod = TimeSpan.FromSeconds(1))
+        .UseAdoNetReminderService(options =>
         {
-            await _silo.StopAsync(Timeout);
-            _silo.Dispose();
-        }
-
-        await DisposeDatabaseAsync();
-    }
+            options.Invariant = invariant;
+            options.ConnectionString = connectionString;
+        });
 
     [Fact]
     public async Task Rows_are_read_back_by_grain_by_name_and_by_hash_range_and_deleted_with_their_etag()
@@ -108,10 +78,6 @@ public abstract class ReminderTableContract : IAsyncLifetime
             await Task.Delay(200);
         }
     }
-
-    protected abstract Task<(string Invariant, string ConnectionString)> PrepareDatabaseAsync();
-
-    protected abstract Task DisposeDatabaseAsync();
 
     private static ReminderEntry Entry(GrainId grain, string name, DateTime start, TimeSpan period) =>
         new() { GrainId = grain, ReminderName = name, StartAt = start, Period = period };
