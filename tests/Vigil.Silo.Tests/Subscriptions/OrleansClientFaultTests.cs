@@ -1,9 +1,5 @@
 using System.Net;
-using System.Net.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
 using Vigil.Client;
 using Vigil.Testing;
 using Xunit.Abstractions;
@@ -27,88 +23,65 @@ public sealed class OrleansClientFaultTests(PostgresFixture fixture, ITestOutput
     public async Task A_thousand_subscriptions_survive_kill_9_of_a_gateway_silo_and_of_the_sequencer_silo()
     {
         var store = await fixture.CreateDatabaseAsync("subscriptions");
-        var silos = new List<VigilSiloProcess>();
-        try
+        await using var cluster = await ProcessCluster.StartAsync(store, services: services => services.AddVigilClient());
+        var silos = cluster.Silos;
+        var vigil = cluster.Client.Services.GetRequiredService<IVigilClient>();
+
+        var seed = (await vigil.PutAsync("/o/seed", "x")).Revision;
+        using var stop = new CancellationTokenSource();
+        var watches = Enumerable.Range(0, Subscriptions).Select(i => Watch.Open(vigil, i, seed, stop.Token)).ToArray();
+        await Task.WhenAll(watches.Select(w => w.Created));
+        output.WriteLine($"{Subscriptions} subscriptions created");
+
+        var writers = silos.Select((silo, s) => Task.Run(async () =>
         {
-            for (var i = 0; i < 3; i++)
+            await using var client = new VigilClient(silos.Select(x => x.ClientUrl).Skip(s).Concat(silos.Select(x => x.ClientUrl).Take(s)).ToArray());
+            for (var n = 0; n < 60; n++)
             {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, ["--store", store]));
+                await PutWithRetryAsync(client, $"/o/k{(n * 7 + s) % 20}", $"{s}-{n}");
+                await Task.Delay(30);
             }
+        })).ToArray();
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.UseOrleansClient(client => client
-                .UseStaticClustering(silos.Select(s => new IPEndPoint(IPAddress.Loopback, s.GatewayPort)).ToArray())
-                .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vigil", "vigil")));
-            builder.Services.AddVigilClient();
-            using var host = builder.Build();
-            await host.StartAsync();
-            var vigil = host.Services.GetRequiredService<IVigilClient>();
+        // A gateway of the client that does not host the sequencer dies, and comes back.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var sequencerSilo = await HostOfAsync(silos, "revision-sequencer");
+        var gatewaySilo = silos.First(s => s != sequencerSilo);
+        gatewaySilo.Kill();
+        output.WriteLine($"killed {gatewaySilo.Name} (a gateway)");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await gatewaySilo.RestartAsync();
 
-            var seed = (await vigil.PutAsync("/o/seed", "x")).Revision;
-            using var stop = new CancellationTokenSource();
-            var watches = Enumerable.Range(0, Subscriptions).Select(i => Watch.Open(vigil, i, seed, stop.Token)).ToArray();
-            await Task.WhenAll(watches.Select(w => w.Created));
-            output.WriteLine($"{Subscriptions} subscriptions created");
+        // Then the sequencer's silo.
+        sequencerSilo = await HostOfAsync(silos.Where(s => s.IsRunning).ToList(), "revision-sequencer");
+        sequencerSilo.Kill();
+        output.WriteLine($"killed {sequencerSilo.Name} (the sequencer's)");
+        await Task.WhenAll(writers);
+        // A write through the Orleans client is sent once; one that failed in the failover may
+        // have committed, which the history then shows.
+        var end = await PutWithRetryAsync(vigil, "/o/end", "x");
 
-            var writers = silos.Select((silo, s) => Task.Run(async () =>
-            {
-                await using var client = new VigilClient(silos.Select(x => x.ClientUrl).Skip(s).Concat(silos.Select(x => x.ClientUrl).Take(s)).ToArray());
-                for (var n = 0; n < 60; n++)
-                {
-                    await PutWithRetryAsync(client, $"/o/k{(n * 7 + s) % 20}", $"{s}-{n}");
-                    await Task.Delay(30);
-                }
-            })).ToArray();
-
-            // A gateway of the client that does not host the sequencer dies, and comes back.
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            var sequencerSilo = await HostOfAsync(silos, "revision-sequencer");
-            var gatewaySilo = silos.First(s => s != sequencerSilo);
-            gatewaySilo.Kill();
-            output.WriteLine($"killed {gatewaySilo.Name} (a gateway)");
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            await gatewaySilo.RestartAsync();
-
-            // Then the sequencer's silo.
-            sequencerSilo = await HostOfAsync(silos.Where(s => s.IsRunning).ToList(), "revision-sequencer");
-            sequencerSilo.Kill();
-            output.WriteLine($"killed {sequencerSilo.Name} (the sequencer's)");
-            await Task.WhenAll(writers);
-            // A write through the Orleans client is sent once; one that failed in the failover may
-            // have committed, which the history then shows.
-            var end = await PutWithRetryAsync(vigil, "/o/end", "x");
-
-            // The store's history is the truth.
-            var truth = new List<WatchEvent>();
-            await foreach (var update in vigil.WatchPrefixAsync("/o/", new WatchOptions { StartRevision = seed }))
-            {
-                truth.AddRange(update.Events);
-                if (update.Revision >= end)
-                {
-                    break;
-                }
-            }
-
-            foreach (var watch in watches)
-            {
-                var expected = truth.Where(e => e.Revision > watch.After && watch.Selects(e.KeyValue.KeyString)).Select(Describe).ToList();
-                await watch.WaitForAsync(expected.Count, Limit);
-                Assert.Equal(expected, watch.Seen.Select(Describe));
-            }
-
-            output.WriteLine($"{Subscriptions} streams complete: {watches.Sum(w => w.Seen.Count)} events");
-            await stop.CancelAsync();
-            await Task.WhenAll(watches.Select(w => w.Reading));
-            await host.StopAsync();
-        }
-        finally
+        // The store's history is the truth.
+        var truth = new List<WatchEvent>();
+        await foreach (var update in vigil.WatchPrefixAsync("/o/", new WatchOptions { StartRevision = seed }))
         {
-            foreach (var silo in silos)
+            truth.AddRange(update.Events);
+            if (update.Revision >= end)
             {
-                await silo.DisposeAsync();
+                break;
             }
         }
+
+        foreach (var watch in watches)
+        {
+            var expected = truth.Where(e => e.Revision > watch.After && watch.Selects(e.KeyValue.KeyString)).Select(Describe).ToList();
+            await watch.WaitForAsync(expected.Count, Limit);
+            Assert.Equal(expected, watch.Seen.Select(Describe));
+        }
+
+        output.WriteLine($"{Subscriptions} streams complete: {watches.Sum(w => w.Seen.Count)} events");
+        await stop.CancelAsync();
+        await Task.WhenAll(watches.Select(w => w.Reading));
     }
 
     private static string Describe(WatchEvent change) => $"{change.Revision}:{change.Type}:{change.KeyValue.KeyString}:{change.KeyValue.ValueString}";

@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Orleans.Configuration;
-using Orleans.Runtime;
 using Vigil.Client;
 using Vigil.GrainInterfaces.Watch;
 using Vigil.Samples.Grains;
@@ -38,133 +33,111 @@ public sealed class SubscriberGrainProcessTests(PostgresFixture fixture, ITestOu
     {
         var store = await fixture.CreateDatabaseAsync("subscribers");
         var environment = new Dictionary<string, string?> { ["Reminders__MinimumReminderPeriod"] = KeepAlive.ToString() };
-        var silos = new List<VigilSiloProcess>();
-        try
+        await using var cluster = await ProcessCluster.StartAsync(store, environment: environment, assembly: LocateSampleSilo());
+        var silos = cluster.Silos;
+        var grains = cluster.Client.Services.GetRequiredService<IClusterClient>();
+        await using var writer = new VigilClient(silos.Select(s => s.ClientUrl).ToArray());
+
+        var start = (await writer.PutAsync("/rec/seed", "x")).Revision + 1;
+        var recorders = Enumerable.Range(0, Recorders).Select(i => grains.GetGrain<IPrefixRecorderGrain>("p" + i)).ToArray();
+        var subscriptions = Enumerable.Range(0, Recorders).Select(i => grains.GetGrain<IWatcherGrain>("recorder/p" + i)).ToArray();
+        await Task.WhenAll(recorders.Select((r, i) => r.StartAsync(Prefix(i), start)));
+
+        // Writes while every recorder runs; /rec/k3 is no recorder's.
+        var written = new List<(string Key, long Revision)>();
+        for (var n = 0; n < 30; n++)
         {
-            for (var i = 0; i < 3; i++)
-            {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, ["--store", store], environment: environment, assembly: LocateSampleSilo()));
-            }
+            var key = $"/rec/k{n % 4}/{n}";
+            written.Add((key, (await writer.PutAsync(key, "v" + n)).Revision));
+        }
 
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-            builder.UseOrleansClient(client => client
-                .UseStaticClustering(silos.Select(s => new IPEndPoint(IPAddress.Loopback, s.GatewayPort)).ToArray())
-                .Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("vigil", "vigil")));
-            using var host = builder.Build();
-            await host.StartAsync();
-            var grains = host.Services.GetRequiredService<IClusterClient>();
-            await using var writer = new VigilClient(silos.Select(s => s.ClientUrl).ToArray());
+        for (var i = 0; i < Recorders; i++)
+        {
+            await WaitForAcknowledgedAsync(subscriptions[i], LastOf(written, i), TimeSpan.FromSeconds(60), "before the kill");
+        }
 
-            var start = (await writer.PutAsync("/rec/seed", "x")).Revision + 1;
-            var recorders = Enumerable.Range(0, Recorders).Select(i => grains.GetGrain<IPrefixRecorderGrain>("p" + i)).ToArray();
-            var subscriptions = Enumerable.Range(0, Recorders).Select(i => grains.GetGrain<IWatcherGrain>("recorder/p" + i)).ToArray();
-            await Task.WhenAll(recorders.Select((r, i) => r.StartAsync(Prefix(i), start)));
+        // The silo of recorder p0 dies, and any other recorder it hosts dies with it.
+        var management = grains.GetGrain<IManagementGrain>(0);
+        var hosts = new SiloAddress?[Recorders];
+        for (var i = 0; i < Recorders; i++)
+        {
+            hosts[i] = await management.GetActivationAddress(recorders[i]);
+        }
 
-            // Writes while every recorder runs; /rec/k3 is no recorder's.
-            var written = new List<(string Key, long Revision)>();
-            for (var n = 0; n < 30; n++)
+        var victim = silos.Single(s => s.PeerPort == hosts[0]!.Endpoint.Port);
+        var victims = Enumerable.Range(0, Recorders).Where(i => hosts[i] == hosts[0]).ToList();
+        victim.Kill();
+        var killed = Stopwatch.StartNew();
+        output.WriteLine($"killed {victim.Name}, which hosted recorders {string.Join(", ", victims.Select(i => "p" + i))}; keep-alive every {KeepAlive.TotalSeconds:0} s");
+
+        // Writes after the kill, through the silos that live, a few a second.
+        var survivors = silos.Where(s => s != victim).ToList();
+        await using var survivorWriter = new VigilClient(survivors.Select(s => s.ClientUrl).ToArray());
+        var firstAfter = Enumerable.Range(0, Recorders).Select(_ => new TaskCompletionSource<(long Revision, TimeSpan Committed)>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var writing = Task.Run(async () =>
+        {
+            for (var n = 30; n < 60; n++)
             {
                 var key = $"/rec/k{n % 4}/{n}";
-                written.Add((key, (await writer.PutAsync(key, "v" + n)).Revision));
-            }
-
-            for (var i = 0; i < Recorders; i++)
-            {
-                await WaitForAcknowledgedAsync(subscriptions[i], LastOf(written, i), TimeSpan.FromSeconds(60), "before the kill");
-            }
-
-            // The silo of recorder p0 dies, and any other recorder it hosts dies with it.
-            var management = grains.GetGrain<IManagementGrain>(0);
-            var hosts = new SiloAddress?[Recorders];
-            for (var i = 0; i < Recorders; i++)
-            {
-                hosts[i] = await management.GetActivationAddress(recorders[i]);
-            }
-
-            var victim = silos.Single(s => s.PeerPort == hosts[0]!.Endpoint.Port);
-            var victims = Enumerable.Range(0, Recorders).Where(i => hosts[i] == hosts[0]).ToList();
-            victim.Kill();
-            var killed = Stopwatch.StartNew();
-            output.WriteLine($"killed {victim.Name}, which hosted recorders {string.Join(", ", victims.Select(i => "p" + i))}; keep-alive every {KeepAlive.TotalSeconds:0} s");
-
-            // Writes after the kill, through the silos that live, a few a second.
-            var survivors = silos.Where(s => s != victim).ToList();
-            await using var survivorWriter = new VigilClient(survivors.Select(s => s.ClientUrl).ToArray());
-            var firstAfter = Enumerable.Range(0, Recorders).Select(_ => new TaskCompletionSource<(long Revision, TimeSpan Committed)>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
-            var writing = Task.Run(async () =>
-            {
-                for (var n = 30; n < 60; n++)
+                var revision = await PutWithRetryAsync(survivorWriter, key, "v" + n);
+                lock (written)
                 {
-                    var key = $"/rec/k{n % 4}/{n}";
-                    var revision = await PutWithRetryAsync(survivorWriter, key, "v" + n);
-                    lock (written)
-                    {
-                        written.Add((key, revision));
-                    }
-
-                    if (n % 4 < Recorders)
-                    {
-                        firstAfter[n % 4].TrySetResult((revision, killed.Elapsed));
-                    }
-
-                    await Task.Delay(100);
+                    written.Add((key, revision));
                 }
-            });
 
-            // Nobody calls the recorders: their positions, kept by their subscriptions, must pass
-            // the first write after the kill (they came back), then the last one.
-            var resumed = await Task.WhenAll(Enumerable.Range(0, Recorders).Select(async i =>
-            {
-                var (revision, committed) = await firstAfter[i].Task;
-                await WaitForAcknowledgedAsync(subscriptions[i], revision, Limit, $"recorder p{i} after the kill");
-                return $"recorder p{i}{(victims.Contains(i) ? " (on the killed silo)" : "")}: its first write after the kill committed {committed.TotalSeconds:0.0} s after the kill, was taken {killed.Elapsed.TotalSeconds:0.0} s after it";
-            }));
-            foreach (var line in resumed)
-            {
-                output.WriteLine(line);
-            }
-
-            await writing;
-            for (var i = 0; i < Recorders; i++)
-            {
-                await WaitForAcknowledgedAsync(subscriptions[i], LastOf(written, i), Limit, $"recorder p{i} after the kill");
-            }
-
-            Assert.False(victim.IsRunning);
-            foreach (var i in victims)
-            {
-                Assert.NotEqual(hosts[i], await management.GetActivationAddress(recorders[i]));
-            }
-
-            // The store's history is the truth.
-            var end = written[^1].Revision;
-            var truth = new List<WatchEvent>();
-            await foreach (var update in survivorWriter.WatchPrefixAsync("/rec/", new WatchOptions { StartRevision = start }))
-            {
-                truth.AddRange(update.Events);
-                if (update.Revision >= end)
+                if (n % 4 < Recorders)
                 {
-                    break;
+                    firstAfter[n % 4].TrySetResult((revision, killed.Elapsed));
                 }
-            }
 
-            for (var i = 0; i < Recorders; i++)
-            {
-                var expected = truth.Where(e => e.KeyValue.KeyString.StartsWith(Prefix(i), StringComparison.Ordinal)).Select(e => $"{e.Revision}:{e.KeyValue.KeyString}").ToList();
-                Assert.Equal(15, expected.Count);
-                Assert.Equal(expected, (await recorders[i].GetRecordedAsync()).Select(c => $"{c.Revision}:{c.Key}"));
+                await Task.Delay(100);
             }
+        });
 
-            await host.StopAsync();
-        }
-        finally
+        // Nobody calls the recorders: their positions, kept by their subscriptions, must pass
+        // the first write after the kill (they came back), then the last one.
+        var resumed = await Task.WhenAll(Enumerable.Range(0, Recorders).Select(async i =>
         {
-            foreach (var silo in silos)
+            var (revision, committed) = await firstAfter[i].Task;
+            await WaitForAcknowledgedAsync(subscriptions[i], revision, Limit, $"recorder p{i} after the kill");
+            return $"recorder p{i}{(victims.Contains(i) ? " (on the killed silo)" : "")}: its first write after the kill committed {committed.TotalSeconds:0.0} s after the kill, was taken {killed.Elapsed.TotalSeconds:0.0} s after it";
+        }));
+        foreach (var line in resumed)
+        {
+            output.WriteLine(line);
+        }
+
+        await writing;
+        for (var i = 0; i < Recorders; i++)
+        {
+            await WaitForAcknowledgedAsync(subscriptions[i], LastOf(written, i), Limit, $"recorder p{i} after the kill");
+        }
+
+        Assert.False(victim.IsRunning);
+        foreach (var i in victims)
+        {
+            Assert.NotEqual(hosts[i], await management.GetActivationAddress(recorders[i]));
+        }
+
+        // The store's history is the truth.
+        var end = written[^1].Revision;
+        var truth = new List<WatchEvent>();
+        await foreach (var update in survivorWriter.WatchPrefixAsync("/rec/", new WatchOptions { StartRevision = start }))
+        {
+            truth.AddRange(update.Events);
+            if (update.Revision >= end)
             {
-                await silo.DisposeAsync();
+                break;
             }
         }
+
+        for (var i = 0; i < Recorders; i++)
+        {
+            var expected = truth.Where(e => e.KeyValue.KeyString.StartsWith(Prefix(i), StringComparison.Ordinal)).Select(e => $"{e.Revision}:{e.KeyValue.KeyString}").ToList();
+            Assert.Equal(15, expected.Count);
+            Assert.Equal(expected, (await recorders[i].GetRecordedAsync()).Select(c => $"{c.Revision}:{c.Key}"));
+        }
+
     }
 
     private static string Prefix(int recorder) => $"/rec/k{recorder}/";
