@@ -33,107 +33,77 @@ public sealed class SiloFaultTests(PostgresFixture fixture, ITestOutputHelper ou
     {
         var store = await fixture.CreateDatabaseAsync("faults");
         string[] args = ["--store", store, "--key-range-splits", Prefix + "2"];
-        var silos = new List<VigilSiloProcess>();
-        try
+        await using var silos = await VigilSiloProcessGroup.StartAsync(3, args);
+        await using (var first = new RawConnection(silos[0].ClientUrl))
         {
-            for (var i = 0; i < 3; i++)
-            {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, args));
-            }
-
-            await using (var first = new RawConnection(silos[0].ClientUrl))
-            {
-                // Activates the sequencer and both key ranges somewhere.
-                await first.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B(Prefix + "1/0"), Value = ClusterWorkload.B("x") }, PutResponse.Parser);
-                await first.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B(Prefix + "3/0"), Value = ClusterWorkload.B("x") }, PutResponse.Parser);
-            }
-
-            var victim = await HostOfAsync(silos, grain);
-            var survivors = silos.Where(s => s != victim).ToArray();
-            var run = await RunAsync(survivors, () =>
-            {
-                victim.Kill();
-                return Task.CompletedTask;
-            });
-            output.WriteLine($"{grain}: first write acknowledged {run.Recovery.TotalMilliseconds:F0} ms after kill -9 of its silo; {run.Rejected} writes rejected meanwhile");
-            Assert.True(run.Recovery < TimeSpan.FromSeconds(20), $"writes resumed only {run.Recovery} after the kill");
-            await CheckAgainstHistoryAsync(store, run);
+            // Activates the sequencer and both key ranges somewhere.
+            await first.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B(Prefix + "1/0"), Value = ClusterWorkload.B("x") }, PutResponse.Parser);
+            await first.UnaryAsync("/etcdserverpb.KV/Put", new PutRequest { Key = ClusterWorkload.B(Prefix + "3/0"), Value = ClusterWorkload.B("x") }, PutResponse.Parser);
         }
-        finally
+
+        var victim = await HostOfAsync(silos, grain);
+        var survivors = silos.Where(s => s != victim).ToArray();
+        var run = await RunAsync(survivors, () =>
         {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
-        }
+            victim.Kill();
+            return Task.CompletedTask;
+        });
+        output.WriteLine($"{grain}: first write acknowledged {run.Recovery.TotalMilliseconds:F0} ms after kill -9 of its silo; {run.Rejected} writes rejected meanwhile");
+        Assert.True(run.Recovery < TimeSpan.FromSeconds(20), $"writes resumed only {run.Recovery} after the kill");
+        await CheckAgainstHistoryAsync(store, run);
     }
 
     [Fact]
     public async Task AWatchCreatedWhileItsKeyRangeGrainsSiloIsDeadWaitsForTheGrainToMoveInsteadOfFailingTheStream()
     {
         var store = await fixture.CreateDatabaseAsync("rangedead");
-        var silos = new List<VigilSiloProcess>();
+        await using var silos = await VigilSiloProcessGroup.StartAsync(3, ["--store", store]);
+        var key = ClusterWorkload.B(Prefix + "k");
+        await using (var first = new RawConnection(silos[0].ClientUrl))
+        {
+            await PutUntilAcknowledgedAsync(first, key, "0");
+        }
+
+        var victim = await HostOfAsync(silos, "key-range-0");
+        // The watching silo must not host the sequencer: writes go on while it hangs.
+        var sequencer = await HostOfAsync(silos, "revision-sequencer");
+        var others = silos.Where(s => s != victim).OrderBy(s => s == sequencer).ToArray();
+        var (watching, writing) = (others[0], others[1]);
+        await using var toWatching = new RawConnection(watching.ClientUrl);
+        await using var toWriting = new RawConnection(writing.ClientUrl);
+
+        // The watching silo hangs while writes commit elsewhere, so its feed is behind
+        // them when the range grain that would bring them dies. The writing silo has
+        // written before: a first call may need a grain-directory lookup on the hanging
+        // silo, which would hang the write until that silo is declared dead.
+        await PutUntilAcknowledgedAsync(toWriting, key, "0");
+        Signal(watching, "STOP");
+        var missed = new List<long>();
         try
         {
-            for (var i = 0; i < 3; i++)
+            for (var i = 1; i <= 3; i++)
             {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, ["--store", store]));
+                missed.Add(await PutUntilAcknowledgedAsync(toWriting, key, i.ToString(CultureInfo.InvariantCulture)));
             }
-
-            var key = ClusterWorkload.B(Prefix + "k");
-            await using (var first = new RawConnection(silos[0].ClientUrl))
-            {
-                await PutUntilAcknowledgedAsync(first, key, "0");
-            }
-
-            var victim = await HostOfAsync(silos, "key-range-0");
-            // The watching silo must not host the sequencer: writes go on while it hangs.
-            var sequencer = await HostOfAsync(silos, "revision-sequencer");
-            var others = silos.Where(s => s != victim).OrderBy(s => s == sequencer).ToArray();
-            var (watching, writing) = (others[0], others[1]);
-            await using var toWatching = new RawConnection(watching.ClientUrl);
-            await using var toWriting = new RawConnection(writing.ClientUrl);
-
-            // The watching silo hangs while writes commit elsewhere, so its feed is behind
-            // them when the range grain that would bring them dies. The writing silo has
-            // written before: a first call may need a grain-directory lookup on the hanging
-            // silo, which would hang the write until that silo is declared dead.
-            await PutUntilAcknowledgedAsync(toWriting, key, "0");
-            Signal(watching, "STOP");
-            var missed = new List<long>();
-            try
-            {
-                for (var i = 1; i <= 3; i++)
-                {
-                    missed.Add(await PutUntilAcknowledgedAsync(toWriting, key, i.ToString(CultureInfo.InvariantCulture)));
-                }
-            }
-            finally
-            {
-                victim.Kill();
-                Signal(watching, "CONT");
-            }
-
-            await using var watch = new WatchStreamClient(toWatching);
-            var timer = Stopwatch.StartNew();
-            await watch.CreateAsync(new WatchCreateRequest { Key = key, StartRevision = missed[^1] + 1 });
-            await watch.CreateAsync(new WatchCreateRequest { Key = key, StartRevision = missed[0] });
-            await watch.WaitForAsync(r => r.Created && r.WatchId == 1, TimeSpan.FromSeconds(30));
-            output.WriteLine($"watches created {timer.ElapsedMilliseconds} ms after the kill of the range grain's silo");
-            var after = await PutUntilAcknowledgedAsync(toWatching, key, "after");
-            await watch.DrainThroughAsync(after);
-
-            Assert.Null(watch.ReadError);
-            Assert.Equal([after], watch.All.Where(r => r.WatchId == 0).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
-            Assert.Equal([.. missed, after], watch.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
         }
         finally
         {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
+            victim.Kill();
+            Signal(watching, "CONT");
         }
+
+        await using var watch = new WatchStreamClient(toWatching);
+        var timer = Stopwatch.StartNew();
+        await watch.CreateAsync(new WatchCreateRequest { Key = key, StartRevision = missed[^1] + 1 });
+        await watch.CreateAsync(new WatchCreateRequest { Key = key, StartRevision = missed[0] });
+        await watch.WaitForAsync(r => r.Created && r.WatchId == 1, TimeSpan.FromSeconds(30));
+        output.WriteLine($"watches created {timer.ElapsedMilliseconds} ms after the kill of the range grain's silo");
+        var after = await PutUntilAcknowledgedAsync(toWatching, key, "after");
+        await watch.DrainThroughAsync(after);
+
+        Assert.Null(watch.ReadError);
+        Assert.Equal([after], watch.All.Where(r => r.WatchId == 0).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
+        Assert.Equal([.. missed, after], watch.All.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
     }
 
     private static void Signal(VigilSiloProcess silo, string signal)
@@ -148,31 +118,16 @@ public sealed class SiloFaultTests(PostgresFixture fixture, ITestOutputHelper ou
     {
         var store = await fixture.CreateDatabaseAsync("pgrestart");
         string[] args = ["--store", store, "--key-range-splits", Prefix + "2"];
-        var silos = new List<VigilSiloProcess>();
-        try
+        await using var silos = await VigilSiloProcessGroup.StartAsync(3, args);
+        var run = await RunAsync([.. silos], async () =>
         {
-            for (var i = 0; i < 3; i++)
-            {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, args));
-            }
-
-            var run = await RunAsync([.. silos], async () =>
-            {
-                await fixture.Server.StopAsync();
-                await Task.Delay(TimeSpan.FromSeconds(3));
-                await fixture.Server.StartAsync();
-            });
-            output.WriteLine($"PostgreSQL restart: {run.Rejected} writes rejected UNAVAILABLE; writes acknowledged again {run.Recovery.TotalMilliseconds:F0} ms after PostgreSQL was back");
-            Assert.True(run.Rejected > 0, "no write was attempted while PostgreSQL was down");
-            await CheckAgainstHistoryAsync(store, run);
-        }
-        finally
-        {
-            foreach (var silo in silos)
-            {
-                await silo.DisposeAsync();
-            }
-        }
+            await fixture.Server.StopAsync();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await fixture.Server.StartAsync();
+        });
+        output.WriteLine($"PostgreSQL restart: {run.Rejected} writes rejected UNAVAILABLE; writes acknowledged again {run.Recovery.TotalMilliseconds:F0} ms after PostgreSQL was back");
+        Assert.True(run.Rejected > 0, "no write was attempted while PostgreSQL was down");
+        await CheckAgainstHistoryAsync(store, run);
     }
 
     private sealed record Run(

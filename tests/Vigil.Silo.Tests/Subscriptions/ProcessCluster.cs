@@ -14,15 +14,13 @@ namespace Vigil.Silo.Tests.Subscriptions;
 /// </summary>
 internal sealed class ProcessCluster : IAsyncDisposable
 {
-    private readonly List<VigilSiloProcess> _silos;
-
-    private ProcessCluster(List<VigilSiloProcess> silos, IHost client)
+    private ProcessCluster(VigilSiloProcessGroup silos, IHost client)
     {
-        _silos = silos;
+        Silos = silos;
         Client = client;
     }
 
-    public IReadOnlyList<VigilSiloProcess> Silos => _silos;
+    public VigilSiloProcessGroup Silos { get; }
 
     /// <summary>The started Orleans client host (its services: IClusterClient, and what the caller added).</summary>
     public IHost Client { get; }
@@ -38,14 +36,9 @@ internal sealed class ProcessCluster : IAsyncDisposable
         string? assembly = null,
         Action<IServiceCollection>? services = null)
     {
-        var silos = new List<VigilSiloProcess>();
+        var silos = await VigilSiloProcessGroup.StartAsync(count, ["--store", store], environment, assembly);
         try
         {
-            for (var i = 0; i < count; i++)
-            {
-                silos.Add(await VigilSiloProcess.StartAsync("s" + i, ["--store", store], environment: environment, assembly: assembly));
-            }
-
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
             builder.UseOrleansClient(client => client
@@ -67,7 +60,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
         catch
         {
-            await DisposeAllAsync(silos);
+            await silos.DisposeAsync();
             throw;
         }
     }
@@ -81,15 +74,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         finally
         {
             Client.Dispose();
-            await DisposeAllAsync(_silos);
-        }
-    }
-
-    private static async Task DisposeAllAsync(List<VigilSiloProcess> silos)
-    {
-        foreach (var silo in silos)
-        {
-            await silo.DisposeAsync();
+            await Silos.DisposeAsync();
         }
     }
 }
