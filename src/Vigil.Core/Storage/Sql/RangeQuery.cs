@@ -18,10 +18,10 @@ internal static class RangeQuery
 
     private static readonly RangeReadResult Nothing = new([], 0);
 
-    // Indexed by RowsIndex / CountIndex; built once so the hot path allocates no SQL text
-    // and caching sources see the same string instance for the same statement.
-    private static readonly string[][] RowsSql = [BuildRowsSql(SqlDialect.Sqlite), BuildRowsSql(SqlDialect.Postgres)];
-    private static readonly string[][] CountSql = [BuildCountSql(SqlDialect.Sqlite), BuildCountSql(SqlDialect.Postgres)];
+    // Indexed by dialect, then by RowsIndex / CountIndex; built once so the hot path allocates
+    // no SQL text and caching sources see the same string instance for the same statement.
+    private static readonly string[][] RowsSql = [.. Enum.GetValues<SqlDialect>().Select(BuildRowsSql)];
+    private static readonly string[][] CountSql = [.. Enum.GetValues<SqlDialect>().Select(BuildCountSql)];
 
     public static async ValueTask<RangeReadResult> ReadAsync(
         ICommandSource source, RangeRead read, long readerRevision, CancellationToken cancellationToken)

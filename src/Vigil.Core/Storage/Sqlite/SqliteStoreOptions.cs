@@ -25,8 +25,8 @@ public sealed class SqliteStoreOptions
     /// <summary>
     /// The page cache of the writer connection, in bytes. Each write changes the key's row, a
     /// page picked by the key; once the rows no longer fit in the cache, writes read their
-    /// pages back from the file first. Default
-    /// 64 MiB (SQLite's own default is 2 MiB); the read connections keep SQLite's default.
+    /// pages back from the file first. Default 64 MiB (SQLite's own default is 2 MiB); the
+    /// read connections keep SQLite's default.
     /// </summary>
     public long WriterCacheSize { get; set; } = 64L * 1024 * 1024;
 
@@ -42,7 +42,8 @@ public sealed class SqliteStoreOptions
     /// Revisions of history after which the key index of history catches up, in one step
     /// inside a commit. Larger steps write fewer index pages per write; reads at a past
     /// revision scan up to this many revisions of history by revision in addition to the
-    /// index (a single key: about 0.6 ms for 8192 revisions). Default 8192; 1 indexes every commit.
+    /// index (a single key: about 0.6 ms for 8192 revisions). Default 8192; 1 indexes every
+    /// commit.
     /// </summary>
     public int KeyIndexRevisions { get; set; } = 8192;
 }
